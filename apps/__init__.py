@@ -1,0 +1,1 @@
+"""Ready-made apps (each folder holds an app.yaml)."""

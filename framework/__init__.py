@@ -1,0 +1,44 @@
+"""OpenBuilder: agent and RAG apps on LangChain and LangGraph, on open-weight or closed models.
+
+The public API is imported lazily, so ``import framework`` loads no heavy library.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "get_model": "framework.providers",
+    "get_embeddings": "framework.rag.embeddings",
+    "KnowledgeBase": "framework.rag.knowledge_base",
+    "Hit": "framework.rag.knowledge_base",
+    "AppSpec": "framework.spec.models",
+    "App": "framework.spec.app",
+    "Answer": "framework.spec.app",
+    "build": "framework.spec.build",
+    "load_app": "framework.spec.build",
+}
+
+__all__ = [
+    "Answer", "App", "AppSpec", "Hit", "KnowledgeBase", "build", "get_embeddings", "get_model",
+    "load_app",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from framework.providers import get_model
+    from framework.rag.embeddings import get_embeddings
+    from framework.rag.knowledge_base import Hit, KnowledgeBase
+    from framework.spec.app import Answer, App
+    from framework.spec.build import build, load_app
+    from framework.spec.models import AppSpec
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'framework' has no attribute {name!r}")

@@ -1,0 +1,91 @@
+"""The RAG graph: retrieve, then answer citing numbered sources. Returned uncompiled."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+
+from framework.agents.state import RagState
+
+Retriever = Callable[[str, int], list[dict[str, Any]]]
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful assistant. Answer the question using the numbered sources. "
+    "Cite the sources you use with their numbers in square brackets, like [1]. "
+    "If the sources do not contain the answer, say that you do not know."
+)
+
+_CITE = re.compile(r"\[(\d{1,3})\]")
+_FOLLOW_UP_WORDS = 6
+
+
+def retrieval_query(question: str, history: list[BaseMessage]) -> str:
+    """A short follow-up ("and its price?") is searched together with the previous question."""
+    previous = [m.text for m in history if isinstance(m, HumanMessage)]
+    if previous and len(question.split()) < _FOLLOW_UP_WORDS:
+        return f"{previous[-1]} {question}"
+    return question
+
+
+def format_sources(hits: list[dict[str, Any]], max_chars: int = 1200) -> str:
+    lines = []
+    for n, hit in enumerate(hits, start=1):
+        meta = hit.get("metadata", {})
+        title = meta.get("title") or meta.get("doc_id") or ""
+        lines.append(f"[{n}] {title}\n{hit['text'][:max_chars]}")
+    return "\n\n".join(lines)
+
+
+def citations_for(answer: str, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sources the answer cites by number; every source given when it cites none."""
+    cited = sorted({int(m) for m in _CITE.findall(answer) if 1 <= int(m) <= len(hits)})
+    numbers = cited or list(range(1, len(hits) + 1))
+    out = []
+    for n in numbers:
+        hit = hits[n - 1]
+        meta = hit.get("metadata", {})
+        out.append({"index": n, "id": hit.get("id"), "doc_id": meta.get("doc_id"),
+                    "source": meta.get("source"), "title": meta.get("title"),
+                    "score": hit.get("score"), "text": hit["text"], "cited": bool(cited)})
+    return out
+
+
+def build_rag_graph(model: BaseChatModel, retriever: Retriever, *, k: int = 4,
+                    system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+                    history_turns: int = 4) -> StateGraph:
+    """retrieve -> answer. ``retriever(query, k)`` returns hit dicts (id, score, text, metadata)."""
+
+    def retrieve(state: RagState) -> dict[str, Any]:
+        query = retrieval_query(state["question"], state.get("messages", []))
+        return {"query": query, "hits": retriever(query, k)}
+
+    def answer(state: RagState) -> dict[str, Any]:
+        history = state.get("messages", [])[-2 * history_turns:]
+        hits = state.get("hits", [])
+        sources = format_sources(hits) if hits else "(no sources found)"
+        prompt: list[BaseMessage] = [SystemMessage(content=system_prompt), *history,
+                                     HumanMessage(content=f"Sources:\n{sources}\n\n"
+                                                          f"Question: {state['question']}")]
+        reply = model.invoke(prompt)
+        text = reply.text.strip()
+        usage = dict(reply.usage_metadata or {}) if isinstance(reply, AIMessage) else {}
+        return {
+            "messages": [HumanMessage(content=state["question"]), AIMessage(content=text)],
+            "answer": text,
+            "citations": citations_for(text, hits),
+            "usage": {key: int(usage.get(key) or 0)  # type: ignore[call-overload]
+                      for key in ("input_tokens", "output_tokens", "total_tokens")},
+        }
+
+    graph = StateGraph(RagState)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("answer", answer)
+    graph.add_edge(START, "retrieve")
+    graph.add_edge("retrieve", "answer")
+    graph.add_edge("answer", END)
+    return graph

@@ -1,0 +1,1 @@
+"""The no-code builder (Streamlit pages and widgets; UI only)."""

@@ -1,0 +1,17 @@
+"""Find the apps the builder offers (no Streamlit here, so it is testable on its own)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def apps_dir() -> Path:
+    return Path(os.environ.get("OPENBUILDER_APPS_DIR", "apps"))
+
+
+def find_apps(folder: Path | None = None) -> dict[str, Path]:
+    """App name (its folder) -> app.yaml, sorted, demo app ``kb_qa`` first."""
+    root = folder or apps_dir()
+    found = {p.parent.name: p for p in sorted(root.glob("*/app.yaml"))} if root.is_dir() else {}
+    return dict(sorted(found.items(), key=lambda kv: (kv[0] != "kb_qa", kv[0])))

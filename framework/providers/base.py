@@ -1,0 +1,76 @@
+"""Provider extension point: model ids, profiles and the factory protocol.
+
+A provider is a factory ``(model_name: str, **settings) -> BaseChatModel`` registered under a
+prefix (``local``, ``openai``, ``fake``). Other code never branches on the provider: it reads the
+:class:`ModelProfile` a model carries in ``model.metadata["openbuilder_profile"]``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+
+from framework.errors import ConfigError, MissingSecretError
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """What other code may rely on about a model family."""
+
+    family: str = "unknown"
+    native_tool_calling: bool = False
+    json_schema_output: bool = False
+    context_window: int = 4096
+    local: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ProviderFactory(Protocol):
+    def __call__(self, model_name: str, **settings: Any) -> BaseChatModel: ...
+
+
+def split_model_id(model_id: str) -> tuple[str, str]:
+    """``"provider:model"`` -> ``("provider", "model")``; the model part may itself contain ':'."""
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ConfigError("model id must be a non-empty string like 'local:qwen2.5-coder-0.5b'")
+    provider, sep, name = model_id.strip().partition(":")
+    if not sep:
+        raise ConfigError(
+            f"model id {model_id!r} has no provider prefix; write it as 'provider:model', "
+            "for example 'local:qwen2.5-coder-0.5b' or 'openai:gpt-4o-mini'"
+        )
+    return provider, name
+
+
+def resolve_secret(ref: str | None, purpose: str = "") -> str | None:
+    """Resolve a secret reference ``env:NAME``; a plain value is refused so specs never hold keys."""
+    if ref is None:
+        return None
+    if not ref.startswith("env:"):
+        raise ConfigError(
+            f"secret for {purpose or 'this setting'} must be a reference like 'env:OPENAI_API_KEY', "
+            "not a literal value"
+        )
+    name = ref[4:]
+    value = os.environ.get(name)
+    if not value:
+        raise MissingSecretError(name, purpose)
+    return value
+
+
+def attach_profile(model: BaseChatModel, profile: ModelProfile, model_id: str) -> BaseChatModel:
+    meta = dict(model.metadata or {})
+    meta["openbuilder_profile"] = profile.as_dict()
+    meta["openbuilder_model_id"] = model_id
+    model.metadata = meta
+    return model
+
+
+def profile_of(model: BaseChatModel) -> ModelProfile:
+    data = (model.metadata or {}).get("openbuilder_profile")
+    return ModelProfile(**data) if data else ModelProfile()

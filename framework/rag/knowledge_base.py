@@ -1,0 +1,216 @@
+"""A knowledge base: a folder holding a FAISS store of chunks, kept in step with source files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from framework.errors import EmbeddingMismatchError, InputError
+from framework.rag.chunking import chunk_text
+from framework.rag.embeddings import get_embeddings
+from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
+from framework.rag.stores.faiss_store import DOCS_FILE, FaissStore
+
+EMBED_BATCH = 64
+SEARCH_MODES = ("dense",)
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    text: str
+    metadata: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _model_name(embeddings: Embeddings) -> str:
+    return str(getattr(embeddings, "model_name", type(embeddings).__name__))
+
+
+class KnowledgeBase:
+    """``KnowledgeBase(path)``: ``add_files``, ``sync``, ``delete``, ``search``."""
+
+    def __init__(self, path: str | Path, embeddings: Embeddings | str | None = None,
+                 *, chunk_size: int = 800, chunk_overlap: int = 120) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"knowledge base path {self.path} is a file; give a folder")
+        self.path.mkdir(parents=True, exist_ok=True)
+        if embeddings is None:
+            embeddings = _stored_model(self.path)
+        self.embeddings = (embeddings if isinstance(embeddings, Embeddings)
+                           else get_embeddings(embeddings))
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self.store = FaissStore(self.embeddings, self.path)
+        self._check_model()
+
+    @property
+    def model_name(self) -> str:
+        return _model_name(self.embeddings)
+
+    def _check_model(self) -> None:
+        built_with = self.store.meta("embedding_model")
+        if built_with is None:
+            self.store.set_meta("embedding_model", self.model_name)
+        elif built_with != self.model_name:
+            raise EmbeddingMismatchError(
+                f"knowledge base {self.path} was built with embedding model {built_with!r}, "
+                f"but {self.model_name!r} is in use; open it with {built_with!r} or rebuild it"
+            )
+
+    # -- ingestion ---------------------------------------------------------------------------
+    def add_files(self, paths: Iterable[str | Path], *, progress: bool = False) -> SyncReport:
+        """Ingest files and folders (re-embedding a file only when its content changed)."""
+        report = SyncReport()
+        known = self.store.groups()
+        files = discover([Path(p) for p in paths])
+        for file, _root in _progress(files, progress, "files"):
+            self._ingest_file(file, known, report, progress)
+        self.save()
+        return report
+
+    def sync(self, folder: str | Path, *, progress: bool = False) -> SyncReport:
+        """Make the knowledge base match ``folder``: add new, re-embed changed, remove deleted."""
+        root = Path(folder)
+        if not root.is_dir():
+            raise InputError(f"knowledge folder {root} does not exist or is not a folder")
+        report = SyncReport()
+        known = self.store.groups()
+        files = discover([root])
+        present = {_group_name(f) for f, _ in files}
+        prefix = _group_name(root)
+        for file, _ in _progress(files, progress, "files"):
+            self._ingest_file(file, known, report, progress)
+        for name in known:
+            if name.startswith(prefix.rstrip("/") + "/") and name not in present:
+                self.store.delete(group=name)
+                report.removed += 1
+        self.save()
+        return report
+
+    def _ingest_file(self, file: Path, known: dict[str, str], report: SyncReport,
+                     progress: bool) -> None:
+        name = _group_name(file)
+        try:
+            fingerprint = _fingerprint(file, self.chunk_size, self.chunk_overlap)
+            if known.get(name) == fingerprint:
+                report.unchanged += 1
+                return
+            docs = load_file(file)
+        except (SkipFile, OSError) as exc:
+            report.skipped.append(str(exc))
+            return
+        texts, metas, ids = self._chunks(docs)
+        vectors: list[list[float]] = []
+        batches = range(0, len(texts), EMBED_BATCH)
+        for start in _progress(batches, progress and len(texts) > EMBED_BATCH * 4, "chunks"):
+            vectors.extend(self.embeddings.embed_documents(texts[start:start + EMBED_BATCH]))
+        self.store.add_vectors(texts, vectors, metas, ids=ids, group=(name, fingerprint))
+        report.chunks += len(texts)
+        if name in known:
+            report.updated += 1
+        else:
+            report.added += 1
+
+    def _chunks(self, docs: Sequence[LoadedDoc]) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        ids: list[str] = []
+        for doc in docs:
+            for n, chunk in enumerate(chunk_text(doc.text, self.chunk_size, self.chunk_overlap)):
+                texts.append(chunk.text)
+                ids.append(f"{doc.doc_id}#{n}")
+                metas.append({**doc.metadata, "doc_id": doc.doc_id, "chunk": n,
+                              "heading": chunk.heading, "span": [chunk.start, chunk.end]})
+        return texts, metas, ids
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete documents (every chunk of each ``doc_id``) or chunks by id; -> chunks removed."""
+        targets = set(ids)
+        chunk_ids = [r.id for r in self.store._docs.iter_rows()
+                     if r.id in targets or r.metadata.get("doc_id") in targets]
+        if chunk_ids:
+            self.store.delete(chunk_ids)
+            self.save()
+        return len(chunk_ids)
+
+    def save(self) -> None:
+        self.store.save({"embedding_model": self.model_name})
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, filter: dict[str, Any] | None = None,
+               mode: str = "dense") -> list[Hit]:
+        if mode not in SEARCH_MODES:
+            raise InputError(f"search mode {mode!r} is not available; use one of {SEARCH_MODES}")
+        pairs = self.store.similarity_search_with_score(query, k=k, filter=filter)
+        return [Hit(id=str(doc.id), score=score, text=doc.page_content, metadata=doc.metadata)
+                for doc, score in pairs]
+
+    def stats(self) -> dict[str, Any]:
+        return {"path": str(self.path), "chunks": len(self.store),
+                "files": len(self.store.groups()), "embedding_model": self.model_name,
+                "dimension": self.store.dimension}
+
+
+def exists(path: str | Path) -> bool:
+    """Whether ``path`` holds a knowledge base."""
+    return (Path(path) / DOCS_FILE).is_file()
+
+
+def _stored_model(path: Path) -> str | None:
+    import sqlite3
+
+    if not exists(path):
+        return None
+    conn = sqlite3.connect(f"file:{path / DOCS_FILE}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return str(row[0]) if row else None
+
+
+def _group_name(path: Path) -> str:
+    return path.resolve().as_posix()
+
+
+def _fingerprint(path: Path, size: int, overlap: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return json.dumps([digest.hexdigest(), size, overlap])
+
+
+def _progress(items: Sequence[Any] | range, enabled: bool, unit: str) -> Iterable[Any]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, unit=unit, file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,106 @@
+"""File loaders: one file -> documents (``doc_id``, text, metadata), or a reason it was skipped.
+
+A BEIR-layout ``corpus.jsonl`` (``_id``, ``title``, ``text``) gives one document per line with
+``_id`` as its id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framework.errors import InputError
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".jsonl"}
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class LoadedDoc:
+    doc_id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class SkipFile(InputError):
+    """A file that cannot be loaded; ingestion reports it and goes on."""
+
+
+def _read_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size == 0:
+        raise SkipFile(f"{path}: file is empty")
+    if size > MAX_FILE_BYTES:
+        raise SkipFile(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise SkipFile(f"{path}: looks like a binary file, not text (NUL bytes found)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SkipFile(
+            f"{path}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8 and retry"
+        ) from exc
+    if not text.strip():
+        raise SkipFile(f"{path}: file has no text")
+    return text
+
+
+def load_file(path: Path, doc_id: str | None = None) -> list[LoadedDoc]:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SkipFile(f"{path}: unsupported file type {suffix or '(none)'}; supported: "
+                       + ", ".join(sorted(SUPPORTED_SUFFIXES)))
+    text = _read_text(path)
+    if suffix == ".jsonl":
+        return list(_load_jsonl(path, text))
+    title = _markdown_title(text) if suffix in {".md", ".markdown"} else ""
+    meta: dict[str, Any] = {"source": str(path), "title": title or path.stem}
+    return [LoadedDoc(doc_id or path.name, text, meta)]
+
+
+def _markdown_title(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""
+
+
+def _load_jsonl(path: Path, text: str) -> Iterator[LoadedDoc]:
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SkipFile(f"{path}:{n}: invalid JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or "text" not in row:
+            raise SkipFile(f"{path}:{n}: each line needs a 'text' field (BEIR: _id, title, text)")
+        doc_id = str(row.get("_id") or row.get("id") or f"{path.name}:{n}")
+        title = str(row.get("title") or "")
+        body = str(row["text"])
+        full = f"{title}\n{body}" if title else body
+        meta = {"source": str(path), "title": title, "line": n}
+        extra = row.get("metadata")
+        if isinstance(extra, dict):
+            meta.update({k: v for k, v in extra.items() if k not in meta})
+        yield LoadedDoc(doc_id, full, meta)
+
+
+def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """Expand files and folders -> (file, root it was found under), supported types only."""
+    out: list[tuple[Path, Path]] = []
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p} does not exist; give a file or folder to ingest")
+        if p.is_dir():
+            out.extend((f, p) for f in sorted(p.rglob("*"))
+                       if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                       and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        else:
+            out.append((p, p.parent))
+    return out

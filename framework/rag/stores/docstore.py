@@ -1,0 +1,195 @@
+"""SQLite document store: the source of truth for chunks (text, metadata, vector).
+
+The FAISS index is derived from it and can always be rebuilt from it, so a killed process never
+loses documents: SQLite commits atomically, and an index that lags behind is rebuilt on open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (
+    int_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (
+    name TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    chunk_ids TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class Row:
+    int_id: int
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+class DocStore:
+    def __init__(self, path: Path | None) -> None:
+        target = str(path) if path else ":memory:"
+        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        if path:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    # -- rows -------------------------------------------------------------------------------
+    def upsert(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict[str, Any]],
+               vectors: np.ndarray, group: tuple[str, str] | None = None,
+               ) -> tuple[list[int], list[int]]:
+        """Insert or replace rows in one transaction -> (new int ids, replaced old int ids).
+
+        With ``group=(name, fingerprint)`` the rows replace every row the group held before, and
+        the group's fingerprint is recorded in the same transaction.
+        """
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                stale = list(ids)
+                if group is not None:
+                    stale += [i for i in self._group_ids(cur, group[0]) if i not in set(ids)]
+                old = self._int_ids(cur, stale)
+                if old:
+                    cur.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in stale])
+                if group is not None:
+                    cur.execute("INSERT OR REPLACE INTO groups(name, fingerprint, chunk_ids) "
+                                "VALUES (?, ?, ?)", (group[0], group[1], json.dumps(list(ids))))
+                new_ids: list[int] = []
+                for i, text, meta, vec in zip(ids, texts, metadatas, vectors, strict=True):
+                    cur.execute(
+                        "INSERT INTO chunks(id, text, metadata, vector) VALUES (?, ?, ?, ?)",
+                        (i, text, json.dumps(meta, ensure_ascii=False),
+                         np.asarray(vec, dtype=np.float32).tobytes()),
+                    )
+                    new_ids.append(int(cur.lastrowid or 0))
+                self._bump(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return new_ids, old
+
+    def delete(self, ids: Iterable[str], group: str | None = None) -> list[int]:
+        """Delete rows by id (and, with ``group``, every row of that group and its record)."""
+        ids = list(ids)
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                if group is not None:
+                    ids += self._group_ids(cur, group)
+                    cur.execute("DELETE FROM groups WHERE name=?", (group,))
+                old = self._int_ids(cur, ids)
+                cur.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in ids])
+                if old:
+                    self._bump(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return old
+
+    @staticmethod
+    def _bump(cur: sqlite3.Cursor) -> None:
+        cur.execute(
+            "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    @staticmethod
+    def _group_ids(cur: sqlite3.Cursor, name: str) -> list[str]:
+        row = cur.execute("SELECT chunk_ids FROM groups WHERE name=?", (name,)).fetchone()
+        return list(json.loads(row[0])) if row else []
+
+    def groups(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT name, fingerprint FROM groups").fetchall())
+
+    @staticmethod
+    def _int_ids(cur: sqlite3.Cursor, ids: Sequence[str]) -> list[int]:
+        out: list[int] = []
+        for start in range(0, len(ids), 500):
+            part = list(ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            out.extend(r[0] for r in cur.execute(
+                f"SELECT int_id FROM chunks WHERE id IN ({marks})", part))
+        return out
+
+    def rows_by_int_ids(self, int_ids: Sequence[int]) -> dict[int, Row]:
+        out: dict[int, Row] = {}
+        with self._lock:
+            for start in range(0, len(int_ids), 500):
+                part = [int(i) for i in int_ids[start:start + 500]]
+                marks = ",".join("?" * len(part))
+                for r in self._conn.execute(
+                    f"SELECT int_id, id, text, metadata FROM chunks WHERE int_id IN ({marks})", part
+                ):
+                    out[r[0]] = Row(r[0], r[1], r[2], json.loads(r[3]))
+        return out
+
+    def rows_by_ids(self, ids: Sequence[str]) -> list[Row]:
+        out: list[Row] = []
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                part = list(ids[start:start + 500])
+                marks = ",".join("?" * len(part))
+                out.extend(Row(r[0], r[1], r[2], json.loads(r[3])) for r in self._conn.execute(
+                    f"SELECT int_id, id, text, metadata FROM chunks WHERE id IN ({marks})", part))
+        order = {i: n for n, i in enumerate(ids)}
+        return sorted(out, key=lambda r: order[r.id])
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            rows = self._conn.execute("SELECT int_id, vector FROM chunks ORDER BY int_id").fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, dim), dtype=np.float32)
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, vecs
+
+    def iter_rows(self) -> Iterable[Row]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT int_id, id, text, metadata FROM chunks ORDER BY int_id").fetchall()
+        for r in rows:
+            yield Row(r[0], r[1], r[2], json.loads(r[3]))
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -1,0 +1,269 @@
+"""A FAISS vector store that is a LangChain ``VectorStore``: string ids, upsert, delete, filters,
+persistence without pickle.
+
+On disk a store is a folder: ``docs.sqlite`` (text, metadata and vectors: the source of truth),
+``index.faiss`` (derived, written to a temporary file and renamed) and ``manifest.json``. An index
+whose generation lags behind the document store is rebuilt from the stored vectors on open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from framework.errors import InputError, KnowledgeBaseError
+from framework.paths import atomic_write_bytes, atomic_write_text
+from framework.rag.stores.docstore import DocStore
+
+INDEX_FILE = "index.faiss"
+DOCS_FILE = "docs.sqlite"
+MANIFEST_FILE = "manifest.json"
+MAX_K = 10_000
+
+
+def _faiss() -> Any:
+    import faiss
+
+    return faiss
+
+
+def _matches(metadata: dict[str, Any], flt: dict[str, Any] | Callable[[dict[str, Any]], bool]) -> bool:
+    if callable(flt):
+        return bool(flt(metadata))
+    for key, want in flt.items():
+        have = metadata.get(key)
+        if isinstance(want, list | tuple | set):
+            if have not in want:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+class FaissStore(VectorStore):
+    """Inner-product search over normalised vectors (cosine similarity)."""
+
+    def __init__(self, embedding: Embeddings, path: str | Path | None = None,
+                 *, dimension: int | None = None) -> None:
+        self._embedding = embedding
+        self.path = Path(path) if path else None
+        if self.path:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._docs = DocStore(self.path / DOCS_FILE if self.path else None)
+        self._lock = threading.RLock()
+        stored_dim = self._docs.get_meta("dimension")
+        self.dimension: int | None = int(stored_dim) if stored_dim else dimension
+        self._index: Any = None
+        self._index_generation = -1
+        if self.dimension:
+            self._open_index()
+
+    # -- LangChain VectorStore --------------------------------------------------------------
+    @property
+    def embeddings(self) -> Embeddings:
+        return self._embedding
+
+    def add_texts(self, texts: Iterable[str], metadatas: list[dict[str, Any]] | None = None,
+                  *, ids: list[str] | None = None, **kwargs: Any) -> list[str]:
+        texts = list(texts)
+        if not texts:
+            return []
+        vectors = self._embedding.embed_documents(texts)
+        return self.add_vectors(texts, vectors, metadatas, ids=ids)
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        ids = kwargs.pop("ids", None) or [d.id for d in documents]
+        if any(i is None for i in ids):
+            ids = [i if i is not None else _new_id() for i in ids]
+        return self.add_texts([d.page_content for d in documents],
+                              [dict(d.metadata) for d in documents], ids=ids)
+
+    def add_vectors(self, texts: Sequence[str], vectors: Any,
+                    metadatas: Sequence[dict[str, Any]] | None = None,
+                    *, ids: Sequence[str | None] | None = None,
+                    group: tuple[str, str] | None = None) -> list[str]:
+        """Add precomputed vectors; with ``group=(name, fingerprint)`` replace that group's rows."""
+        arr = np.asarray(vectors, dtype=np.float32)
+        if arr.ndim != 2 or arr.shape[0] != len(texts):
+            raise InputError(f"expected {len(texts)} vectors, got an array of shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise InputError("embeddings contain NaN or infinite values; nothing was added")
+        self._check_dimension(arr.shape[1])
+        id_list = [i if i is not None else _new_id() for i in (ids or [None] * len(texts))]
+        if len(id_list) != len(texts) or len(set(id_list)) != len(id_list):
+            raise InputError("ids must be unique and as many as the texts")
+        metas = [dict(m) for m in (metadatas or [{} for _ in texts])]
+        with self._lock:
+            index = self._open_index()  # before the upsert, which the index then mirrors
+            new_int, old_int = self._docs.upsert(id_list, list(texts), metas, arr, group)
+            if old_int:
+                index.remove_ids(np.array(old_int, dtype=np.int64))
+            index.add_with_ids(arr, np.array(new_int, dtype=np.int64))
+            self._index_generation = self._docs.generation()
+        return id_list
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        group = kwargs.get("group")
+        if not ids and group is None:
+            return False
+        with self._lock:
+            old = self._docs.delete(ids or [], group=group)
+            if old and self._index is not None:
+                self._index.remove_ids(np.array(old, dtype=np.int64))
+                self._index_generation = self._docs.generation()
+        return True
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        return [Document(page_content=r.text, metadata=r.metadata, id=r.id)
+                for r in self._docs.rows_by_ids(list(ids))]
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score(query, k, **kwargs)]
+
+    def similarity_search_with_score(self, query: str, k: int = 4, filter: Any = None,
+                                     **kwargs: Any) -> list[tuple[Document, float]]:
+        if not query or not query.strip():
+            raise InputError("query is empty; give some text to search for")
+        vector = self._embedding.embed_query(query)
+        return self.similarity_search_with_score_by_vector(vector, k, filter=filter)
+
+    def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
+                                    **kwargs: Any) -> list[Document]:
+        return [d for d, _ in self.similarity_search_with_score_by_vector(embedding, k, **kwargs)]
+
+    def similarity_search_with_score_by_vector(
+        self, embedding: Sequence[float], k: int = 4, filter: Any = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        _check_k(k)
+        with self._lock:
+            if self._index is None or self._index.ntotal == 0:
+                return []
+            query = np.asarray([embedding], dtype=np.float32)
+            self._check_dimension(query.shape[1])
+            total = int(self._index.ntotal)
+            fetch = min(total, k if filter is None else max(k * 10, 100))
+            while True:
+                scores, labels = self._index.search(query, fetch)
+                pairs = [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True)
+                         if i >= 0]
+                rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
+                out = [(Document(page_content=rows[i].text, metadata=rows[i].metadata,
+                                 id=rows[i].id), s)
+                       for i, s in pairs if i in rows
+                       and (filter is None or _matches(rows[i].metadata, filter))]
+                if len(out) >= k or fetch >= total:
+                    return out[:k]
+                fetch = min(total, fetch * 4)
+
+    def _select_relevance_score_fn(self) -> Callable[[float], float]:
+        return lambda score: (score + 1.0) / 2.0
+
+    @classmethod
+    def from_texts(cls, texts: list[str], embedding: Embeddings,
+                   metadatas: list[dict[str, Any]] | None = None, *,
+                   ids: list[str] | None = None, **kwargs: Any) -> FaissStore:
+        store = cls(embedding, kwargs.pop("path", None))
+        store.add_texts(texts, metadatas, ids=ids)
+        return store
+
+    # -- index management -------------------------------------------------------------------
+    def groups(self) -> dict[str, str]:
+        """Group name -> fingerprint, for incremental sync."""
+        return self._docs.groups()
+
+    def meta(self, key: str) -> str | None:
+        return self._docs.get_meta(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._docs.set_meta(key, value)
+
+    def __len__(self) -> int:
+        return self._docs.count()
+
+    def _check_dimension(self, dim: int) -> None:
+        if self.dimension is None:
+            self.dimension = dim
+            self._docs.set_meta("dimension", str(dim))
+        elif dim != self.dimension:
+            raise InputError(
+                f"vectors have dimension {dim} but this store holds dimension {self.dimension}"
+            )
+
+    def _open_index(self) -> Any:
+        if self._index is not None:
+            return self._index
+        assert self.dimension is not None
+        faiss = _faiss()
+        generation = self._docs.generation()
+        loaded = self._load_index_file(generation) if self.path else None
+        if loaded is None:
+            loaded = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+            ids, vecs = self._docs.all_vectors(self.dimension)
+            if len(ids):
+                loaded.add_with_ids(vecs, ids)
+        self._index = loaded
+        self._index_generation = generation
+        return loaded
+
+    def _load_index_file(self, generation: int) -> Any:
+        assert self.path is not None
+        index_path, manifest_path = self.path / INDEX_FILE, self.path / MANIFEST_FILE
+        if not (index_path.exists() and manifest_path.exists()):
+            return None
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            data = index_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if manifest.get("generation") != generation:
+            return None
+        if hashlib.sha256(data).hexdigest() != manifest.get("index_sha256"):
+            return None  # truncated or corrupt: rebuilt from the document store
+        faiss = _faiss()
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        if index.d != self.dimension or index.ntotal != self._docs.count():
+            return None
+        return index
+
+    def save(self, extra: dict[str, Any] | None = None) -> None:
+        """Write the index and manifest atomically (the document store is always committed)."""
+        if self.path is None:
+            raise KnowledgeBaseError("this store is in memory; give it a path to save it")
+        with self._lock:
+            if self.dimension is None:
+                return
+            index = self._open_index()
+            data = _faiss().serialize_index(index).tobytes()
+            atomic_write_bytes(self.path / INDEX_FILE, data)
+            manifest = {
+                "format": 1, "generation": self._docs.generation(), "dimension": self.dimension,
+                "count": int(index.ntotal), "index_sha256": hashlib.sha256(data).hexdigest(),
+                "index_type": "IDMap2,Flat", "metric": "inner_product",
+            }
+            manifest.update(extra or {})
+            atomic_write_text(self.path / MANIFEST_FILE, json.dumps(manifest, indent=2))
+
+    def close(self) -> None:
+        self._docs.close()
+
+
+def _check_k(k: int) -> None:
+    if not isinstance(k, int) or k <= 0:
+        raise InputError(f"k must be a positive whole number, got {k!r}")
+    if k > MAX_K:
+        raise InputError(f"k={k} is too large; ask for at most {MAX_K} results")
+
+
+def _new_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex

@@ -1,0 +1,105 @@
+"""A scripted chat model: deterministic answers, streaming, usage, no weights.
+
+Model ids:
+- ``fake:`` or ``fake:echo`` answers with a summary of what it was asked: the last question and
+  every earlier user turn it can see (so tests can check that history reached the model);
+- ``fake:scripted`` answers from ``responses=[...]`` in turn (strings or ``AIMessage`` objects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+from framework.errors import UnknownNameError
+from framework.providers.base import ModelProfile, attach_profile
+
+
+def _count_tokens(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+def _echo(messages: Sequence[BaseMessage]) -> str:
+    humans = [m.text for m in messages if isinstance(m, HumanMessage)]
+    last = humans[-1] if humans else ""
+    question = last.rsplit("Question:", 1)[-1].strip()
+    earlier = [h.rsplit("Question:", 1)[-1].strip() for h in humans[:-1]]
+    answer = f"You asked: {question} [1]"
+    if earlier:
+        answer += " Earlier you asked: " + " | ".join(earlier)
+    return answer
+
+
+class FakeChatModel(BaseChatModel):
+    """Deterministic chat model for tests and demos."""
+
+    mode: str = "echo"
+    responses: list[Any] = Field(default_factory=list)
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "openbuilder-fake"
+
+    def _next(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        self.calls.append(list(messages))
+        if self.mode == "scripted":
+            if not self.responses:
+                return AIMessage(content="(no more scripted responses)")
+            item = self.responses[(len(self.calls) - 1) % len(self.responses)]
+            return item if isinstance(item, AIMessage) else AIMessage(content=str(item))
+        return AIMessage(content=_echo(messages))
+
+    def _usage(self, messages: Sequence[BaseMessage], text: str) -> UsageMetadata:
+        n_in = sum(_count_tokens(m.text) for m in messages)
+        n_out = _count_tokens(text) if text else 0
+        return UsageMetadata(input_tokens=n_in, output_tokens=n_out, total_tokens=n_in + n_out)
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        reply = self._next(messages)
+        reply = reply.model_copy(update={"usage_metadata": self._usage(messages, reply.text)})
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        reply = self._next(messages)
+        words = reply.text.split(" ")
+        for i, word in enumerate(words):
+            piece = word if i == 0 else " " + word
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content="", usage_metadata=self._usage(messages, reply.text),
+            tool_call_chunks=[
+                {"name": tc["name"], "args": _dumps(tc["args"]), "id": tc.get("id"), "index": i}
+                for i, tc in enumerate(reply.tool_calls)
+            ],
+        ))
+
+
+def _dumps(args: Any) -> str:
+    import json
+
+    return json.dumps(args)
+
+
+def create_fake_model(name: str = "", **settings: Any) -> BaseChatModel:
+    mode = name or "echo"
+    if mode not in ("echo", "scripted"):
+        raise UnknownNameError("fake model", mode, ["echo", "scripted"])
+    model = FakeChatModel(mode=mode, **settings)
+    return attach_profile(model, ModelProfile(family="fake", native_tool_calling=True,
+                                              context_window=1_000_000, local=True),
+                          f"fake:{mode}")

@@ -1,0 +1,1 @@
+"""Tools (connectors register here)."""

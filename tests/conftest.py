@@ -1,0 +1,68 @@
+"""Shared fixtures: an isolated data folder per test, fake-model apps, the repository root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_APP = ROOT / "apps" / "kb_qa" / "app.yaml"
+
+
+def _default_models_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "openbuilder" / "models"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test writes into its own data folder; assembled model files are shared."""
+    home = tmp_path / "obhome"
+    monkeypatch.setenv("OPENBUILDER_HOME", str(home))
+    monkeypatch.setenv("OPENBUILDER_MODEL_CACHE",
+                       os.environ.get("OPENBUILDER_MODEL_CACHE", str(_default_models_dir())))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+def write_fake_app(folder: Path, *, name: str = "fake_qa", model: str = "fake:echo",
+                   extra: str = "", knowledge: bool = True) -> Path:
+    """A small app on the fake model and hash embeddings, with two knowledge files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if knowledge:
+        docs = folder / "knowledge"
+        docs.mkdir(exist_ok=True)
+        (docs / "faiss.md").write_text(
+            "# FAISS\n\nFAISS is a library for efficient similarity search of dense vectors.\n")
+        (docs / "langgraph.md").write_text(
+            "# LangGraph\n\nLangGraph runs stateful graphs with checkpoints and threads.\n")
+    kb = textwrap.dedent("""\
+        knowledge:
+          - name: docs
+            path: knowledge
+            embeddings: hash
+        """) if knowledge else ""
+    spec = f"spec_version: 1\nname: {name}\nmodel: {model}\n{kb}graph:\n  kind: rag\n  k: 2\n{extra}"
+    path = folder / "app.yaml"
+    path.write_text(spec)
+    return path
+
+
+@pytest.fixture
+def fake_app(tmp_path: Path) -> Path:
+    return write_fake_app(tmp_path / "apps" / "fake_qa")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``openbuilder`` in a fresh process (as a user would)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "framework.cli.main", *args], cwd=ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,71 @@
+"""Our llama.cpp chat model on the bundled Qwen2.5-Coder-0.5B."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from langchain_core.messages import AIMessageChunk, HumanMessage
+
+from framework import get_model
+from framework.errors import InputError
+from framework.providers.bundled import QWEN_05B, assemble
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def qwen():  # type: ignore[no-untyped-def]
+    return get_model("local:qwen2.5-coder-0.5b", temperature=0.0, max_tokens=24, seed=1)
+
+
+def test_assembled_file_is_verified() -> None:
+    path = assemble(QWEN_05B)
+    assert path.stat().st_size == QWEN_05B.size
+
+
+def test_invoke_reports_usage(qwen) -> None:  # type: ignore[no-untyped-def]
+    reply = qwen.invoke([HumanMessage(content="What is the capital of France? One word.")])
+    assert "paris" in reply.text.lower()
+    assert reply.usage_metadata["input_tokens"] > 5
+    assert reply.usage_metadata["output_tokens"] > 0
+
+
+def test_stream_yields_chunks_and_usage(qwen) -> None:  # type: ignore[no-untyped-def]
+    chunks = list(qwen.stream("Count from 1 to 5, separated by commas."))
+    assert len(chunks) > 3 and all(isinstance(c, AIMessageChunk) for c in chunks)
+    total = chunks[0]
+    for c in chunks[1:]:
+        total = total + c
+    assert "1" in total.text and total.usage_metadata["output_tokens"] > 0
+
+
+def test_concurrent_calls_queue_instead_of_crashing(qwen) -> None:  # type: ignore[no-untyped-def]
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask(n: int) -> None:
+        try:
+            results.append(qwen.invoke(f"Say the number {n}.", max_tokens=8).text)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors and len(results) == 4
+
+
+def test_context_overflow_names_limit_and_size() -> None:
+    small = get_model("local:qwen2.5-coder-0.5b", n_ctx=256, max_tokens=8)
+    with pytest.raises(InputError, match=r"prompt is \d+ tokens .* context of 256"):
+        small.invoke("word " * 400)
+
+
+def test_unknown_local_model_lists_bundled() -> None:
+    from framework.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="qwen2.5-coder-0.5b"):
+        get_model("local:gpt-17")
