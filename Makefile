@@ -1,0 +1,47 @@
+# OpenBuilder: `make demo` (set up and open the builder), `make test` (set up and run every test).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8501
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo setup dev prepare ui test lint typecheck clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Runtime install: llama-cpp-python compiles once (about 12 minutes on 2 cores; pip caches it).
+$(VENV)/.setup-all: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[all]'
+	touch $@
+
+$(VENV)/.setup-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[dev]'
+	touch $@ $(VENV)/.setup-all
+
+setup: $(VENV)/.setup-all
+
+dev: $(VENV)/.setup-dev
+
+# Join the bundled model once and index the demo app's knowledge (progress bars on stderr).
+prepare: setup
+	$(BIN)/python -c "from framework.spec.build import load_app; load_app('apps/kb_qa/app.yaml', progress=True).close()"
+
+ui: setup
+	$(BIN)/openbuilder ui --host $(HOST) --port $(PORT)
+
+demo: prepare ui
+
+lint: dev
+	$(BIN)/ruff check .
+
+typecheck: dev
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
