@@ -26,5 +26,6 @@ def cmd_ui(args: argparse.Namespace) -> int:
     print(f"OpenBuilder builder: http://{args.host}:{args.port}", file=sys.stderr)
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry),
            "--server.address", args.host, "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal"]
     return subprocess.call(cmd, env=env)
