@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -82,6 +82,7 @@ class ChatLocalLlama(BaseChatModel):
     """A GGUF chat model run in-process by llama.cpp."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    max_concurrency: ClassVar[int] = 1  # one llama.cpp context: callers queue (the server reads it)
 
     model_path: str
     model_name: str = "local"

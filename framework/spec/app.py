@@ -42,8 +42,10 @@ def _check_question(question: str) -> str:
 class App:
     """An ``AppSpec`` wired into a compiled LangGraph graph with a checkpointer."""
 
-    def __init__(self, spec: AppSpec, graph: Any, model_id: str, closers: list[Any]) -> None:
+    def __init__(self, spec: AppSpec, graph: Any, model_id: str, closers: list[Any],
+                 model: Any = None) -> None:
         self.spec = spec
+        self.model = model
         self.graph = graph
         self.model_id = model_id
         self._closers = closers

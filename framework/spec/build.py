@@ -65,7 +65,7 @@ def build(spec: AppSpec, base_dir: str | Path = ".", *, progress: bool = False,
     if checkpointer is None:
         checkpointer, close = checkpointer_for(spec)
         closers.append(close)
-    return App(spec, graph.compile(checkpointer=checkpointer), spec.model.id, closers)
+    return App(spec, graph.compile(checkpointer=checkpointer), spec.model.id, closers, model)
 
 
 def load_app(path: str | Path, *, progress: bool = False) -> App:

@@ -1,0 +1,74 @@
+"""``openbuilder serve [APPS_DIR]`` and ``openbuilder keys create|list|revoke``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from framework.errors import InputError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="serve apps over HTTP (OpenAI-compatible and native APIs)")
+    p.add_argument("apps_dir", nargs="?", type=Path, default=Path("apps"),
+                   help="folder of apps (each a folder with an app.yaml); default ./apps")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--redis", default=None, help="Redis URL for rate limits shared by servers")
+    p.add_argument("--cors", action="append", default=[], help="allowed origin (repeatable)")
+    p.set_defaults(func=cmd_serve)
+
+    k = sub.add_parser("keys", help="API keys for the server")
+    ks = k.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND", required=True)
+    c = ks.add_parser("create", help="create a key; it is printed once, on the last line")
+    c.add_argument("--app", action="append", required=True,
+                   help="app the key may use (repeatable; '*' for every app and admin routes)")
+    c.set_defaults(func=cmd_keys_create)
+    ls = ks.add_parser("list", help="list keys (never their values)")
+    ls.set_defaults(func=cmd_keys_list)
+    rv = ks.add_parser("revoke", help="revoke a key by its id")
+    rv.add_argument("key_id")
+    rv.set_defaults(func=cmd_keys_revoke)
+
+
+def _keystore() -> Any:
+    from framework.paths import subdir
+    from framework.server.keys import KeyStore
+
+    return KeyStore(subdir("server"))
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    key = _keystore().create(args.app)
+    print(f"API key for {', '.join(args.app)} (shown once; store it safely):")
+    print(key)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    print(json.dumps(_keystore().list(), indent=2))
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    if not _keystore().revoke(args.key_id):
+        raise InputError(f"no key with id {args.key_id!r}; 'openbuilder keys list' shows them")
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not args.apps_dir.is_dir():
+        raise InputError(f"apps folder {args.apps_dir} does not exist")
+    try:
+        import uvicorn
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise InputError("serving needs the server extra: pip install 'openbuilder[server]'") from exc
+    from framework.server import ServerSettings, create_app
+
+    settings = ServerSettings(apps_dir=args.apps_dir, redis_url=args.redis,
+                              cors_origins=list(args.cors))
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0

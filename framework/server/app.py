@@ -1,0 +1,126 @@
+"""The FastAPI application: routes, key checks, limits and error bodies without secrets."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from framework.errors import ConfigError, OpenBuilderError
+from framework.server import kb_routes, native_routes, openai_routes
+from framework.server.auth import Key
+from framework.server.keys import KeyStore
+from framework.server.limits import BodySizeLimit, ModelGate, RateLimiter
+from framework.server.runner import RunCounter
+from framework.server.settings import ServerSettings
+from framework.server.store import AppStore, UnknownAppError
+
+log = logging.getLogger("openbuilder.server")
+
+
+def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None
+           ) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status,
+                        headers=headers)
+
+
+def _loc(loc: Any) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        kinds = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 413: "request_too_large", 422: "invalid_request", 429: "rate_limited",
+                 503: "busy"}
+        return _error(exc.status_code, kinds.get(exc.status_code, "error"), str(exc.detail),
+                      dict(exc.headers or {}))
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        loc = [p for p in first["loc"] if p != "body"] or list(first["loc"])
+        message = f"{_loc(loc) or 'body'}: {first['msg']}"
+        fields = [{"path": _loc([p for p in e["loc"] if p != "body"]), "message": e["msg"]}
+                  for e in errors[:20]]  # never echo the input: it may hold secrets
+        return JSONResponse({"error": {"type": "invalid_request", "message": message,
+                                       "fields": fields}}, status_code=422)
+
+    @api.exception_handler(UnknownAppError)
+    async def unknown_app(_: Request, exc: UnknownAppError) -> JSONResponse:
+        return _error(404, "not_found", f"no app named {exc.args[0]!r}; GET /apps lists them")
+
+    @api.exception_handler(ConfigError)
+    async def config_error(_: Request, exc: ConfigError) -> JSONResponse:
+        return _error(400, "bad_request", str(exc))
+
+    @api.exception_handler(OpenBuilderError)
+    async def ob_error(_: Request, exc: OpenBuilderError) -> JSONResponse:
+        return _error(502, "upstream_error", str(exc))
+
+    @api.exception_handler(Exception)
+    async def crash(_: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unhandled error (incident %s)", incident)
+        return _error(500, "internal_error", f"internal error; incident {incident} is in the "
+                                             "server log")
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        api.state.store.close()
+
+    api = FastAPI(title="OpenBuilder", version="1", openapi_url=None, docs_url=None,
+                  redoc_url=None, lifespan=lifespan,
+                  description="OpenAI-compatible and native APIs over OpenBuilder apps.")
+    state = api.state
+    state.settings = settings
+    state.started = time.time()
+    state.keys = KeyStore(settings.data_dir)
+    state.store = AppStore(settings.apps_dir, settings.data_dir)
+    state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s, settings.redis_url)
+    state.gate = ModelGate(settings.local_queue_size)
+    state.runs = RunCounter()
+    state.kbs = {}
+
+    async def get_app(name: str) -> Any:
+        return await run_in_threadpool(state.store.app, name)
+
+    state.get_app = get_app
+    _install_error_handlers(api)
+    api.include_router(openai_routes.router)
+    api.include_router(native_routes.router)
+    api.include_router(kb_routes.router)
+
+    @api.get("/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "active_runs": state.runs.active,
+                "rate_limit_backend": state.limiter.backend}
+
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi(key: Key) -> dict[str, Any]:
+        return api.openapi()
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        api.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"])
+    api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+
+    return api

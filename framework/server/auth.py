@@ -1,0 +1,52 @@
+"""Authentication (API keys) and per-key rate limits as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from framework.server.keys import ApiKey
+
+
+def _presented(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def require_key(request: Request) -> ApiKey:
+    state = request.app.state
+    key = state.keys.verify(_presented(request))
+    if key is None:
+        raise HTTPException(401, "missing or invalid API key; send 'Authorization: Bearer KEY' "
+                                 "(create one with 'openbuilder keys create --app NAME')",
+                            headers={"WWW-Authenticate": "Bearer"})
+    retry = state.limiter.hit(key.key_id)
+    if retry is not None:
+        raise HTTPException(429, f"rate limit of {state.limiter.limit} requests per "
+                                 f"{state.limiter.window} s reached; retry later",
+                            headers={"Retry-After": str(int(retry))})
+    return key
+
+
+def authorize(key: ApiKey, app: str) -> None:
+    if not key.allows(app):
+        raise HTTPException(403, f"this API key is not allowed to use app {app!r}")
+
+
+def require_admin(key: ApiKey) -> None:
+    if not key.admin:
+        raise HTTPException(403, "this route needs an API key for every app ('--app *')")
+
+
+Key = Annotated[ApiKey, Depends(require_key)]
+
+
+def _admin_key(key: Key) -> ApiKey:
+    require_admin(key)
+    return key
+
+
+AdminKey = Annotated[ApiKey, Depends(_admin_key)]

@@ -1,0 +1,135 @@
+"""Request limits: body size (ASGI middleware), rate per key (memory or Redis), local-model queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import time
+from typing import Any
+
+Scope = dict[str, Any]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _send_json(send, 413, {"error": {"type": "request_too_large",
+                                                   "message": f"body over {self.limit} bytes"}})
+            return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await _send_json(send, 413, {"error": {"type": "request_too_large",
+                                                   "message": f"body over {self.limit} bytes"}})
+
+
+async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class RateLimiter:
+    """Fixed-window counter per key: in memory, or in Redis so several servers share it."""
+
+    def __init__(self, limit: int, window_s: int, redis_url: str | None = None) -> None:
+        self.limit = limit
+        self.window = window_s
+        self._redis: Any = None
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=2)
+            self._redis.ping()
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        return "redis" if self._redis is not None else "memory"
+
+    def hit(self, key: str) -> float | None:
+        """Count one request; -> None if allowed, else seconds until the window resets."""
+        if self.limit <= 0:
+            return None
+        now = time.time()
+        window = int(now // self.window)
+        retry = (window + 1) * self.window - now
+        if self._redis is not None:
+            name = f"openbuilder:rate:{key}:{window}"
+            pipe = self._redis.pipeline()
+            pipe.incr(name)
+            pipe.expire(name, self.window + 1)
+            count = int(pipe.execute()[0])
+        else:
+            with self._lock:
+                count = self._counts.get((key, window), 0) + 1
+                self._counts[(key, window)] = count
+                for old in [k for k in self._counts if k[1] < window]:
+                    del self._counts[old]
+        return None if count <= self.limit else max(1.0, math.ceil(retry))
+
+
+class QueueFull(Exception):
+    pass
+
+
+class ModelGate:
+    """One request at a time per local model, with a bounded queue in front of it."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.queue_size = queue_size
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._waiting: dict[str, int] = {}
+
+    def slot(self, model_id: str, exclusive: bool) -> _Slot:
+        sem = self._sems.setdefault(model_id, asyncio.Semaphore(1 if exclusive else 1024))
+        return _Slot(self, model_id, sem)
+
+
+class _Slot:
+    def __init__(self, gate: ModelGate, model_id: str, sem: asyncio.Semaphore) -> None:
+        self.gate, self.model_id, self.sem = gate, model_id, sem
+
+    async def __aenter__(self) -> None:
+        waiting = self.gate._waiting.get(self.model_id, 0)
+        if waiting >= self.gate.queue_size:
+            raise QueueFull(self.model_id)
+        self.gate._waiting[self.model_id] = waiting + 1
+        try:
+            await self.sem.acquire()
+        finally:
+            self.gate._waiting[self.model_id] -= 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.sem.release()

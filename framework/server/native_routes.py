@@ -1,0 +1,87 @@
+"""Native API: app definitions with versions, and runs streamed as server-sent events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
+
+from framework.server.auth import Key, authorize
+from framework.server.runs import open_run
+from framework.server.schemas import AppInfo, AppSaved, AppVersion, ErrorResponse, RunRequest
+from framework.spec import AppSpec
+
+router = APIRouter(prefix="/apps", tags=["apps"],
+                   responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+                              404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+
+
+@router.get("", response_model=list[str])
+def list_apps(request: Request, key: Key) -> list[str]:
+    return [n for n in request.app.state.store.names() if key.allows(n)]
+
+
+@router.get("/{name}", response_model=AppInfo)
+def get_app(name: str, request: Request, key: Key) -> AppInfo:
+    authorize(key, name)
+    version, spec = request.app.state.store.spec(name)
+    return AppInfo(name=name, version=version, spec=spec.model_dump(mode="json"))
+
+
+@router.put("/{name}", response_model=AppSaved, responses={422: {"model": ErrorResponse}})
+def put_app(name: str, spec: AppSpec, request: Request,
+            key: Key) -> AppSaved:
+    authorize(key, name)
+    if spec.name != name:
+        raise HTTPException(422, f"spec name {spec.name!r} does not match the URL's {name!r}")
+    version = request.app.state.store.save(spec)
+    return AppSaved(name=name, version=version)
+
+
+@router.delete("/{name}", status_code=204, response_class=Response)
+def delete_app(name: str, request: Request, key: Key) -> Response:
+    authorize(key, name)
+    request.app.state.store.delete(name)
+    return Response(status_code=204)
+
+
+@router.get("/{name}/versions", response_model=list[AppVersion])
+def list_versions(name: str, request: Request,
+                  key: Key) -> list[AppVersion]:
+    authorize(key, name)
+    return [AppVersion(**v) for v in request.app.state.store.versions(name)]
+
+
+@router.get("/{name}/versions/{version}", response_model=AppInfo)
+def get_version(name: str, version: int, request: Request,
+                key: Key) -> AppInfo:
+    authorize(key, name)
+    v, spec = request.app.state.store.spec(name, version)
+    return AppInfo(name=name, version=v, spec=spec.model_dump(mode="json"))
+
+
+@router.post("/{name}/runs", responses={200: {"content": {"text/event-stream": {}},
+                                              "description": "events as server-sent events"},
+                                        503: {"model": ErrorResponse}})
+async def start_run(name: str, body: RunRequest, request: Request,
+                    key: Key) -> StreamingResponse:
+    authorize(key, name)
+    if not body.input.strip():
+        raise HTTPException(400, "input is empty; send a question")
+    app = await request.app.state.get_app(name)
+    events = await open_run(request.app.state, app, body.input, body.thread_id)
+    return StreamingResponse(_sse(events), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+async def _sse(events: AsyncIterator[Any]) -> AsyncIterator[str]:
+    try:
+        async for event in events:
+            data = json.dumps(event.data, ensure_ascii=False, default=str)
+            yield f"event: {event.type}\ndata: {data}\n\n"
+    except Exception as exc:  # noqa: BLE001 - the stream has started; report in-band
+        yield f"event: error\ndata: {json.dumps({'message': str(exc)[:500]})}\n\n"
+    yield "event: done\ndata: {}\n\n"

@@ -1,0 +1,33 @@
+"""Server settings: where apps and data live, and the limits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from framework.paths import data_home
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class ServerSettings:
+    apps_dir: Path = field(default_factory=lambda: Path("apps"))
+    data_dir: Path = field(default_factory=lambda: data_home() / "server")
+    max_body_bytes: int = field(default_factory=lambda: _env_int("OPENBUILDER_MAX_BODY", 16 << 20))
+    max_request_tokens: int = field(
+        default_factory=lambda: _env_int("OPENBUILDER_MAX_REQUEST_TOKENS", 8192))
+    rate_limit: int = field(default_factory=lambda: _env_int("OPENBUILDER_RATE_LIMIT", 120))
+    rate_window_s: int = field(default_factory=lambda: _env_int("OPENBUILDER_RATE_WINDOW", 60))
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("OPENBUILDER_REDIS_URL"))
+    local_queue_size: int = field(default_factory=lambda: _env_int("OPENBUILDER_QUEUE", 64))
+    cors_origins: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.apps_dir = Path(self.apps_dir)
+        self.data_dir = Path(self.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)

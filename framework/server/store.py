@@ -1,0 +1,133 @@
+"""App definitions the server serves: files from the apps folder plus versions saved over HTTP.
+
+Versions live in ``apps.sqlite`` (one transaction per save, so concurrent PUTs each get their own
+version number and none is lost). Built apps are cached per (name, version).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from framework.spec import AppSpec, build, load_spec
+from framework.spec.app import App
+
+
+class UnknownAppError(LookupError):
+    pass
+
+
+class AppStore:
+    def __init__(self, apps_dir: Path, data_dir: Path) -> None:
+        self.apps_dir = apps_dir
+        self.data_dir = data_dir
+        self.path = data_dir / "apps.sqlite"
+        self._built: dict[tuple[str, int], App] = {}
+        self._lock = threading.Lock()
+        self._build_locks: dict[str, threading.Lock] = {}
+        with self._conn() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS versions (name TEXT NOT NULL, version INTEGER "
+                         "NOT NULL, spec TEXT NOT NULL, base_dir TEXT NOT NULL, created REAL NOT "
+                         "NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version))")
+        self._import_folder()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    def _import_folder(self) -> None:
+        """Apps in the folder become version 1 the first time the server sees them."""
+        if not self.apps_dir.is_dir():
+            return
+        for file in sorted(self.apps_dir.glob("*/app.yaml")):
+            spec, base = load_spec(file)
+            with self._conn() as conn:
+                exists = conn.execute("SELECT 1 FROM versions WHERE name=?", (spec.name,)).fetchone()
+            if not exists:
+                self.save(spec, base)
+
+    def save(self, spec: AppSpec, base_dir: Path | None = None) -> int:
+        base = base_dir or (self.data_dir / "apps" / spec.name)
+        base.mkdir(parents=True, exist_ok=True)
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT MAX(version) FROM versions WHERE name=?",
+                               (spec.name,)).fetchone()
+            version = int(row[0] or 0) + 1
+            conn.execute("INSERT INTO versions(name, version, spec, base_dir, created) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         (spec.name, version, spec.model_dump_json(), str(base), time.time()))
+            conn.execute("UPDATE versions SET deleted=0 WHERE name=?", (spec.name,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+        return version
+
+    def delete(self, name: str) -> None:
+        self._latest(name)
+        with self._conn() as conn:
+            conn.execute("UPDATE versions SET deleted=1 WHERE name=?", (name,))
+        with self._lock:
+            for key in [k for k in self._built if k[0] == name]:
+                self._built.pop(key).close()
+
+    def names(self) -> list[str]:
+        with self._conn() as conn:
+            rows = conn.execute("SELECT DISTINCT name FROM versions WHERE deleted=0 ORDER BY name")
+            return [r[0] for r in rows]
+
+    def _latest(self, name: str) -> tuple[int, AppSpec, Path]:
+        with self._conn() as conn:
+            row = conn.execute("SELECT version, spec, base_dir FROM versions WHERE name=? AND "
+                               "deleted=0 ORDER BY version DESC LIMIT 1", (name,)).fetchone()
+        if row is None:
+            raise UnknownAppError(name)
+        return int(row[0]), AppSpec.model_validate_json(row[1]), Path(row[2])
+
+    def spec(self, name: str, version: int | None = None) -> tuple[int, AppSpec]:
+        if version is None:
+            v, spec, _ = self._latest(name)
+            return v, spec
+        with self._conn() as conn:
+            row = conn.execute("SELECT spec FROM versions WHERE name=? AND version=?",
+                               (name, version)).fetchone()
+        if row is None:
+            raise UnknownAppError(f"{name} version {version}")
+        return version, AppSpec.model_validate_json(row[0])
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        self._latest(name)
+        with self._conn() as conn:
+            rows = conn.execute("SELECT version, created, spec FROM versions WHERE name=? "
+                                "ORDER BY version", (name,)).fetchall()
+        return [{"version": r[0], "created": r[1], "spec_version": json.loads(r[2])["version"]}
+                for r in rows]
+
+    def app(self, name: str) -> App:
+        """The built app for the latest version (built once, then cached)."""
+        version, spec, base = self._latest(name)
+        with self._lock:
+            lock = self._build_locks.setdefault(name, threading.Lock())
+        with lock:
+            with self._lock:
+                built = self._built.get((name, version))
+            if built is None:
+                built = build(spec, base)
+                with self._lock:
+                    self._built[(name, version)] = built
+            return built
+
+    def close(self) -> None:
+        with self._lock:
+            for app in self._built.values():
+                app.close()
+            self._built.clear()
