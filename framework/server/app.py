@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from framework.errors import ConfigError, OpenBuilderError
 from framework.server import kb_routes, native_routes, openai_routes
@@ -40,8 +41,8 @@ def _loc(loc: Any) -> str:
 
 
 def _install_error_handlers(api: FastAPI) -> None:
-    @api.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kinds = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  413: "request_too_large", 422: "invalid_request", 429: "rate_limited",
                  503: "busy"}

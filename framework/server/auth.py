@@ -50,3 +50,12 @@ def _admin_key(key: Key) -> ApiKey:
 
 
 AdminKey = Annotated[ApiKey, Depends(_admin_key)]
+
+
+def _app_key(request: Request, key: Key) -> ApiKey:
+    """A key allowed to use the app named in the path (checked before the body is read)."""
+    authorize(key, str(request.path_params.get("name", "")))
+    return key
+
+
+AppKey = Annotated[ApiKey, Depends(_app_key)]

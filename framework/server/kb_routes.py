@@ -12,11 +12,9 @@ from fastapi import APIRouter, HTTPException, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from framework.server.auth import AdminKey
-from framework.server.schemas import ErrorResponse, KnowledgeSettings, SearchHit, SearchRequest
+from framework.server.schemas import ERRORS, KnowledgeSettings, SearchHit, SearchRequest
 
-router = APIRouter(prefix="/kbs", tags=["knowledge"],
-                   responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-                              404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+router = APIRouter(prefix="/kbs", tags=["knowledge"], responses=ERRORS)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

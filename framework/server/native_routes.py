@@ -9,14 +9,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
-from framework.server.auth import Key, authorize
+from framework.server.auth import AppKey, Key
 from framework.server.runs import open_run
-from framework.server.schemas import AppInfo, AppSaved, AppVersion, ErrorResponse, RunRequest
+from framework.server.schemas import ERRORS, AppInfo, AppSaved, AppVersion, ErrorResponse, RunRequest
 from framework.spec import AppSpec
 
-router = APIRouter(prefix="/apps", tags=["apps"],
-                   responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-                              404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+router = APIRouter(prefix="/apps", tags=["apps"], responses=ERRORS)
 
 
 @router.get("", response_model=list[str])
@@ -25,16 +23,14 @@ def list_apps(request: Request, key: Key) -> list[str]:
 
 
 @router.get("/{name}", response_model=AppInfo)
-def get_app(name: str, request: Request, key: Key) -> AppInfo:
-    authorize(key, name)
+def get_app(name: str, request: Request, key: AppKey) -> AppInfo:
     version, spec = request.app.state.store.spec(name)
     return AppInfo(name=name, version=version, spec=spec.model_dump(mode="json"))
 
 
 @router.put("/{name}", response_model=AppSaved, responses={422: {"model": ErrorResponse}})
 def put_app(name: str, spec: AppSpec, request: Request,
-            key: Key) -> AppSaved:
-    authorize(key, name)
+            key: AppKey) -> AppSaved:
     if spec.name != name:
         raise HTTPException(422, f"spec name {spec.name!r} does not match the URL's {name!r}")
     version = request.app.state.store.save(spec)
@@ -42,23 +38,20 @@ def put_app(name: str, spec: AppSpec, request: Request,
 
 
 @router.delete("/{name}", status_code=204, response_class=Response)
-def delete_app(name: str, request: Request, key: Key) -> Response:
-    authorize(key, name)
+def delete_app(name: str, request: Request, key: AppKey) -> Response:
     request.app.state.store.delete(name)
     return Response(status_code=204)
 
 
 @router.get("/{name}/versions", response_model=list[AppVersion])
 def list_versions(name: str, request: Request,
-                  key: Key) -> list[AppVersion]:
-    authorize(key, name)
+                  key: AppKey) -> list[AppVersion]:
     return [AppVersion(**v) for v in request.app.state.store.versions(name)]
 
 
 @router.get("/{name}/versions/{version}", response_model=AppInfo)
 def get_version(name: str, version: int, request: Request,
-                key: Key) -> AppInfo:
-    authorize(key, name)
+                key: AppKey) -> AppInfo:
     v, spec = request.app.state.store.spec(name, version)
     return AppInfo(name=name, version=v, spec=spec.model_dump(mode="json"))
 
@@ -67,8 +60,7 @@ def get_version(name: str, version: int, request: Request,
                                               "description": "events as server-sent events"},
                                         503: {"model": ErrorResponse}})
 async def start_run(name: str, body: RunRequest, request: Request,
-                    key: Key) -> StreamingResponse:
-    authorize(key, name)
+                    key: AppKey) -> StreamingResponse:
     if not body.input.strip():
         raise HTTPException(400, "input is empty; send a question")
     app = await request.app.state.get_app(name)

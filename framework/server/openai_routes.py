@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from framework.server.auth import Key, authorize
 from framework.server.runs import RunResult, collect, open_run
 from framework.server.schemas import (
+    ERRORS,
     AssistantMessage,
     ChatCompletion,
     ChatCompletionRequest,
@@ -27,8 +28,7 @@ from framework.server.schemas import (
 )
 
 THREAD_HEADER = "x-openbuilder-thread"
-router = APIRouter(prefix="/v1", tags=["openai"],
-                   responses={401: {"model": ErrorResponse}, 429: {"model": ErrorResponse}})
+router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
 
 
 def _text(message: ChatMessage) -> str:

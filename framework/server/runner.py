@@ -31,9 +31,12 @@ class RunCounter:
         return self._n
 
 
-async def iterate_in_thread(make: Callable[[], Iterator[Any]],
+async def iterate_in_thread(make: Callable[[threading.Event], Iterator[Any]],
                             counter: RunCounter) -> AsyncIterator[Any]:
-    """Yield the items of a blocking iterator; if the consumer stops, the run is cancelled."""
+    """Yield the items of a blocking iterator; if the consumer stops, the run is cancelled.
+
+    ``make(cancel)`` starts the run; it should stop soon after ``cancel`` is set.
+    """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=256)
     cancel = threading.Event()
@@ -48,7 +51,7 @@ async def iterate_in_thread(make: Callable[[], Iterator[Any]],
 
     def work() -> None:
         with counter:
-            iterator = make()
+            iterator = make(cancel)
             try:
                 for item in iterator:
                     if cancel.is_set():

@@ -61,8 +61,10 @@ async def open_run(state: Any, app: Any, question: str,
 async def _events(slot: Any, state: Any, app: Any, question: str,
                   thread: str | None) -> AsyncIterator[Any]:
     try:
-        async for event in iterate_in_thread(lambda: app.stream(question, thread_id=thread),
-                                             state.runs):
+        def start(cancel: Any) -> Any:
+            return app.stream(question, thread_id=thread, cancel=cancel)
+
+        async for event in iterate_in_thread(start, state.runs):
             yield event
     finally:
         await slot.__aexit__(None, None, None)

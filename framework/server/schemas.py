@@ -143,3 +143,14 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text} for code, text in {
+        400: "bad request (unreadable body, empty question, too many tokens)",
+        401: "missing or invalid API key", 403: "the key may not use this app or route",
+        404: "no such app, knowledge base or document", 413: "request body too large",
+        422: "invalid request (the message names the field)",
+        429: "rate limit reached (see Retry-After)",
+    }.items()
+}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessageChunk
 
-from framework.errors import InputError
+from framework.errors import AppRunError, InputError
 from framework.spec.models import AppSpec
 
 
@@ -31,6 +33,27 @@ class Event:
 
     type: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+class RunCancelled(AppRunError):
+    """The caller cancelled the run (for example, an HTTP client went away)."""
+
+
+class _CancelOnSignal(BaseCallbackHandler):
+    raise_error = True
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+
+    def _check(self) -> None:
+        if self.cancel.is_set():
+            raise RunCancelled("run cancelled by the caller")
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self._check()
+
+    def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
+        self._check()
 
 
 def _check_question(question: str) -> str:
@@ -68,9 +91,13 @@ class App:
         values = self.graph.invoke({"question": q}, config)
         return self._answer(values, thread)
 
-    def stream(self, question: str, thread_id: str | None = None) -> Iterator[Event]:
+    def stream(self, question: str, thread_id: str | None = None, *,
+               cancel: threading.Event | None = None) -> Iterator[Event]:
+        """Events as they happen; setting ``cancel`` stops the run at the next token or step."""
         q = _check_question(question)
         thread, config = self._config(thread_id)
+        if cancel is not None:
+            config["callbacks"] = [_CancelOnSignal(cancel)]
         for mode, payload in self.graph.stream({"question": q}, config,
                                                stream_mode=["updates", "messages"]):
             if mode == "messages":

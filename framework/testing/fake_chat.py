@@ -8,6 +8,7 @@ Model ids:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ class FakeChatModel(BaseChatModel):
 
     mode: str = "echo"
     responses: list[Any] = Field(default_factory=list)
+    token_delay: float = 0.0  # seconds between streamed words, to test slow streams
     calls: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
@@ -75,6 +77,8 @@ class FakeChatModel(BaseChatModel):
         reply = self._next(messages)
         words = reply.text.split(" ")
         for i, word in enumerate(words):
+            if self.token_delay:
+                time.sleep(self.token_delay)
             piece = word if i == 0 else " " + word
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
             if run_manager:

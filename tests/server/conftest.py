@@ -1,0 +1,103 @@
+"""A real OpenBuilder server on loopback, started per test module, with fake-model apps."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, write_fake_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    apps: Path
+    keys: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[str] | None = None
+
+    def health(self) -> dict[str, object]:
+        import json
+
+        with urllib.request.urlopen(f"{self.url}/health", timeout=5) as resp:
+            return dict(json.loads(resp.read()))
+
+
+def create_key(home: Path, *apps: str) -> str:
+    args = [a for app in apps for a in ("--app", app)]
+    proc = subprocess.run([sys.executable, "-m", "framework.cli.main", "keys", "create", *args],
+                          cwd=ROOT, env=dict(os.environ, OPENBUILDER_HOME=str(home)),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def start_server(home: Path, apps: Path, *extra: str, env: dict[str, str] | None = None
+                 ) -> tuple[str, subprocess.Popen[str]]:
+    port = free_port()
+    log = (home.parent / f"server-{port}.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "framework.cli.main", "serve", str(apps), "--port", str(port),
+         *extra],
+        cwd=ROOT, env=dict(os.environ, OPENBUILDER_HOME=str(home), **(env or {})),
+        stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((home.parent / f"server-{port}.log").read_text())
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)
+            return url, proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start in 60 s")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def make_apps(folder: Path) -> Path:
+    write_fake_app(folder / "alpha", name="alpha")
+    write_fake_app(folder / "beta", name="beta")
+    slow = write_fake_app(folder / "slow", name="slow", knowledge=False)
+    slow.write_text(slow.read_text().replace("model: fake:echo",
+                                             "model:\n  id: fake:echo\n  settings:\n"
+                                             "    token_delay: 0.2"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    base = tmp_path_factory.mktemp("server")
+    home = base / "home"
+    apps = make_apps(base / "apps")
+    keys = {"admin": create_key(home, "*"), "alpha": create_key(home, "alpha")}
+    url, proc = start_server(home, apps, env={"OPENBUILDER_RATE_LIMIT": "100000"})
+    srv = Server(url=url, home=home, apps=apps, keys=keys, proc=proc)
+    try:
+        yield srv
+    finally:
+        stop(proc)
