@@ -49,7 +49,7 @@ class _CancelOnSignal(BaseCallbackHandler):
         if self.cancel.is_set():
             raise RunCancelled("run cancelled by the caller")
 
-    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self._check()
 
     def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:

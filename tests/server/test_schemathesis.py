@@ -21,7 +21,7 @@ def test_no_server_error_and_no_schema_violation(server: Server, tmp_path: Path)
     proc = subprocess.run(
         [str(exe), "run", f"{server.url}/openapi.json", "--url", server.url,
          "-H", f"Authorization: Bearer {server.keys['admin']}", "--checks", CHECKS,
-         "--max-examples", "30", "--seed", "1", "--workers", "1",
+         "--max-examples", "30", "--seed", "1", "--workers", "1", "--request-timeout", "120",
          "--phases", "examples,coverage,fuzzing", "--no-color",
          "--report", "junit", "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=900,
