@@ -131,14 +131,21 @@ class _Builder:
         return run
 
 
-def _add_edges(graph: StateGraph, spec: Any, commanders: set[str]) -> dict[str, list[str]]:
+def _approve_targets(spec: Any, commanders: set[str]) -> dict[str, list[str]]:
+    """Single edges out of an approval node: where it goes when approved (it routes itself)."""
     approve: dict[str, list[str]] = {}
+    for edge in spec.edges:
+        if len(edge.sources) == 1 and edge.sources[0] in commanders:
+            approve.setdefault(edge.sources[0], []).append(END if edge.to == "end" else edge.to)
+    return approve
+
+
+def _add_edges(graph: StateGraph, spec: Any, commanders: set[str]) -> None:
     has_out: set[str] = set()
     for edge in spec.edges:
         sources = [START if s == "start" else s for s in edge.sources]
         target = END if edge.to == "end" else edge.to
         if len(sources) == 1 and sources[0] in commanders:
-            approve.setdefault(sources[0], []).append(target)
             continue
         graph.add_edge(sources if len(sources) > 1 else sources[0], target)
         has_out.update(sources)
@@ -147,7 +154,6 @@ def _add_edges(graph: StateGraph, spec: Any, commanders: set[str]) -> dict[str, 
     for node in spec.nodes:
         if node.id not in has_out and node.id not in commanders:
             graph.add_edge(node.id, END)
-    return approve
 
 
 def build_workflow_graph(spec: Any, *, models: ModelFor, retriever: Retriever | None = None,
@@ -158,7 +164,7 @@ def build_workflow_graph(spec: Any, *, models: ModelFor, retriever: Retriever | 
     b = _Builder(spec, models, retriever, tools or {}, subapps or {}, system_prompt)
     graph = StateGraph(AppState)
     commanders = {n.id for n in spec.nodes if n.kind in ("router", "human_approval")}
-    approve = _add_edges(graph, spec, commanders)
+    approve = _approve_targets(spec, commanders)
     for node in spec.nodes:
         if node.kind == "router":
             ends = tuple(END if t == "end" else t for t in dict.fromkeys(node.targets()))
@@ -170,4 +176,5 @@ def build_workflow_graph(spec: Any, *, models: ModelFor, retriever: Retriever | 
                            destinations=tuple(dict.fromkeys([*targets, reject])) or (END,))
         else:
             graph.add_node(node.id, getattr(b, node.kind)(node))
+    _add_edges(graph, spec, commanders)
     return graph
