@@ -55,13 +55,40 @@ def citations_for(answer: str, hits: list[dict[str, Any]]) -> list[dict[str, Any
     return out
 
 
+REWRITE_PROMPT = (
+    "Rewrite the last question as one standalone search query, using the conversation for "
+    "context. Reply with the query only.\n\nConversation:\n{history}\n\nLast question: {question}"
+)
+
+
+def rewrite_with_model(model: BaseChatModel, question: str, history: list[BaseMessage]) -> str:
+    """A follow-up rewritten by the model into a standalone query (the question when no history)."""
+    if not any(isinstance(m, HumanMessage) for m in history):
+        return question
+    lines = "\n".join(f"{m.type}: {m.text}" for m in history[-6:])
+    text = model.invoke([HumanMessage(content=REWRITE_PROMPT.format(history=lines,
+                                                                    question=question))]).text
+    text = text.strip().strip('"').splitlines()[0].strip() if text.strip() else ""
+    return text or question
+
+
 def build_rag_graph(model: BaseChatModel, retriever: Retriever, *, k: int = 4,
                     system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-                    history_turns: int = 4) -> StateGraph:
-    """retrieve -> answer. ``retriever(query, k)`` returns hit dicts (id, score, text, metadata)."""
+                    history_turns: int = 4, rewrite: str = "heuristic") -> StateGraph:
+    """retrieve -> answer. ``retriever(query, k)`` returns hit dicts (id, score, text, metadata).
+
+    ``rewrite``: how a follow-up becomes a search query: ``heuristic`` (short follow-ups are
+    prefixed with the previous question), ``model`` (the model rewrites it) or ``none``.
+    """
 
     def retrieve(state: RagState) -> dict[str, Any]:
-        query = retrieval_query(state["question"], state.get("messages", []))
+        history = state.get("messages", [])
+        if rewrite == "model":
+            query = rewrite_with_model(model, state["question"], history)
+        elif rewrite == "none":
+            query = state["question"]
+        else:
+            query = retrieval_query(state["question"], history)
         return {"query": query, "hits": retriever(query, k)}
 
     def answer(state: RagState) -> dict[str, Any]:

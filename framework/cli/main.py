@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from framework.cli import kb as kb_cmd
 from framework.cli import run as run_cmd
 from framework.cli import serve as serve_cmd
+from framework.cli import spec as spec_cmd
 from framework.cli import ui as ui_cmd
 from framework.errors import ConfigError, OpenBuilderError
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_cmd.register(sub)
     ui_cmd.register(sub)
     serve_cmd.register(sub)
+    spec_cmd.register(sub)
     return parser
 
 

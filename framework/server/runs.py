@@ -40,7 +40,8 @@ def _json_safe(data: Any) -> dict[str, Any]:
 
 
 def _exclusive(app: Any) -> bool:
-    return bool(getattr(getattr(app, "model", None), "max_concurrency", None) == 1)
+    """Whether the app uses an in-process model that runs one request at a time."""
+    return any(getattr(m, "max_concurrency", None) == 1 for m in getattr(app, "models", []))
 
 
 async def open_run(state: Any, app: Any, question: str,

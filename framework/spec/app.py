@@ -1,18 +1,26 @@
-"""A built app: ``invoke`` for one answer, ``stream`` for events as they happen."""
+"""A built app: ``invoke`` for one answer, ``stream`` for typed events, ``resume`` after approval."""
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import LLMResult
 
+from framework.agents.errors import ResumeError, RunError, StepLimitError, TokenLimitError
+from framework.agents.errors import RunTimeoutError as _Timeout
+from framework.agents.events import Event
+from framework.agents.state import RESET
 from framework.errors import AppRunError, InputError
+from framework.spec.events import EventMapper
 from framework.spec.models import AppSpec
+
+__all__ = ["Answer", "App", "Event"]
 
 
 @dataclass
@@ -22,17 +30,10 @@ class Answer:
     usage: dict[str, int]
     thread_id: str
     model: str = ""
+    interrupt: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class Event:
-    """One streamed step: ``retrieval`` (hits), ``token`` (text), ``answer`` (the Answer)."""
-
-    type: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class RunCancelled(AppRunError):
@@ -66,56 +67,186 @@ class App:
     """An ``AppSpec`` wired into a compiled LangGraph graph with a checkpointer."""
 
     def __init__(self, spec: AppSpec, graph: Any, model_id: str, closers: list[Any],
-                 model: Any = None) -> None:
+                 answer_nodes: set[str] | frozenset[str] = frozenset({"answer"})) -> None:
         self.spec = spec
-        self.model = model
         self.graph = graph
         self.model_id = model_id
+        self.answer_nodes = set(answer_nodes)
         self._closers = closers
+        self.models: list[Any] = []  # the chat models built for it (the server reads them)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
-    def _config(self, thread_id: str | None) -> tuple[str, dict[str, Any]]:
-        thread = thread_id or uuid.uuid4().hex
-        return thread, {"configurable": {"thread_id": thread}}
+    def _config(self, thread: str, callbacks: list[Any]) -> dict[str, Any]:
+        steps = self.spec.limits.max_steps
+        return {"configurable": {"thread_id": thread}, "callbacks": callbacks,
+                "recursion_limit": max(25, 3 * steps + 5)}
 
-    def _answer(self, values: dict[str, Any], thread: str) -> Answer:
-        return Answer(answer=values.get("answer", ""), citations=values.get("citations", []),
-                      usage=values.get("usage", {}), thread_id=thread, model=self.model_id)
+    def _inputs(self, question: str) -> dict[str, Any]:
+        if self.spec.graph.kind == "rag":
+            return {"question": question}
+        return {"question": question, "steps": 0, "rounds": 0, "answer": "", "citations": [],
+                "hits": [], "vars": {RESET: True}, "visits": {RESET: True}}
+
+    def _snapshot(self, thread: str) -> Any:
+        return self.graph.get_state({"configurable": {"thread_id": thread}})
+
+    def pending(self, thread_id: str) -> dict[str, Any] | None:
+        """The approval a thread waits for (``node``, ``message``, ``show``), else None."""
+        snap = self._snapshot(thread_id)
+        interrupts = list(getattr(snap, "interrupts", ()) or ())
+        return dict(interrupts[0].value) if interrupts else None
+
+    # ---- running --------------------------------------------------------------------------
 
     def invoke(self, question: str, thread_id: str | None = None) -> Answer:
-        q = _check_question(question)
-        thread, config = self._config(thread_id)
-        values = self.graph.invoke({"question": q}, config)
-        return self._answer(values, thread)
+        return _final(self.stream(question, thread_id=thread_id))
 
     def stream(self, question: str, thread_id: str | None = None, *,
                cancel: threading.Event | None = None) -> Iterator[Event]:
-        """Events as they happen; setting ``cancel`` stops the run at the next token or step."""
+        """Typed events as they happen; setting ``cancel`` stops the run at its next token or
+        step (the checkpoint keeps what finished)."""
         q = _check_question(question)
-        thread, config = self._config(thread_id)
-        if cancel is not None:
-            config["callbacks"] = [_CancelOnSignal(cancel)]
-        for mode, payload in self.graph.stream({"question": q}, config,
-                                               stream_mode=["updates", "messages"]):
-            if mode == "messages":
-                chunk, meta = payload
-                if (isinstance(chunk, AIMessageChunk) and chunk.text
-                        and meta.get("langgraph_node") == "answer"):
-                    yield Event("token", {"text": chunk.text})
-            elif mode == "updates" and "retrieve" in payload:
-                yield Event("retrieval", {"query": payload["retrieve"].get("query", ""),
-                                          "hits": payload["retrieve"].get("hits", [])})
-        values = self.graph.get_state(config).values
-        yield Event("answer", self._answer(values, thread).as_dict())
+        thread = thread_id or uuid.uuid4().hex
+        if thread_id:
+            self._refuse_busy(thread)
+        return self._run(self._inputs(q), thread, cancel)
+
+    def resume(self, thread_id: str, action: str = "approve",
+               edit: dict[str, Any] | None = None) -> Answer:
+        return _final(self.stream_resume(thread_id, action, edit))
+
+    def stream_resume(self, thread_id: str, action: str = "approve",
+                      edit: dict[str, Any] | None = None, *,
+                      cancel: threading.Event | None = None) -> Iterator[Event]:
+        """Continue a thread: ``approve``/``reject`` (optionally ``edit`` state variables) a pending
+        approval, or ``continue`` a run that was killed. Nothing pending raises :class:`ResumeError`."""
+        from langgraph.types import Command
+
+        if action not in ("approve", "reject", "continue"):
+            raise InputError(f"resume action {action!r}: use approve, reject or continue")
+        snap = self._snapshot(thread_id)
+        waiting = self.pending(thread_id)
+        if not snap.next:
+            raise ResumeError(f"thread {thread_id!r} has no interrupt and no unfinished run to "
+                              "resume; ask a new question instead")
+        if action == "continue":
+            if waiting:
+                raise ResumeError(f"thread {thread_id!r} waits for approval at "
+                                  f"{waiting.get('node')!r}; resume with approve or reject")
+            return self._run(None, thread_id, cancel)
+        if not waiting:
+            raise ResumeError(f"thread {thread_id!r} has no interrupt waiting for approval (its run "
+                              "stopped early); resume it with 'continue'")
+        return self._run(Command(resume={"action": action, "edit": edit or {}}), thread_id, cancel)
+
+    def _refuse_busy(self, thread: str) -> None:
+        snap = self._snapshot(thread)
+        if snap.next:
+            what = "waits for approval" if self.pending(thread) else "has an unfinished run"
+            raise InputError(f"thread {thread!r} {what}; resume it (openbuilder run APP --thread "
+                             f"{thread} --resume approve|reject|continue) or use a new thread")
+
+    def _run(self, inputs: Any, thread: str,
+             cancel: threading.Event | None = None) -> Iterator[Event]:
+        usage = UsageCounter()
+        callbacks: list[Any] = [usage] if cancel is None else [usage, _CancelOnSignal(cancel)]
+        config = self._config(thread, callbacks)
+        mapper = EventMapper(self.answer_nodes)
+        limits = self.spec.limits
+        deadline = time.monotonic() + limits.timeout if limits.timeout else None
+        try:
+            for mode, payload in self._stream_graph(inputs, config):
+                yield from mapper.map(mode, payload)
+                self._check_limits(thread, usage, deadline)
+        except RunError as exc:
+            yield Event("error", {"type": type(exc).__name__, "message": str(exc),
+                                  "transcript": exc.transcript})
+            raise
+        yield from self._finish(thread, usage, streamed=mapper.streamed)
+
+    def _stream_graph(self, inputs: Any, config: dict[str, Any]) -> Iterator[Any]:
+        from langgraph.errors import GraphRecursionError
+
+        try:
+            yield from self.graph.stream(inputs, config, stream_mode=["tasks", "updates",
+                                                                      "messages"],
+                                         durability="sync")
+        except GraphRecursionError as exc:
+            raise StepLimitError(
+                f"the run took more than {config['recursion_limit']} graph steps; raise "
+                "limits.max_steps or bound the loop", self._transcript(config)) from exc
+
+    def _transcript(self, config: dict[str, Any]) -> list[Any]:
+        thread = config["configurable"]["thread_id"]
+        return list(self._snapshot(thread).values.get("messages", []))
+
+    def _check_limits(self, thread: str, usage: Any, deadline: float | None) -> None:
+        total = _usage(usage)["total_tokens"]
+        cap = self.spec.limits.max_tokens
+        if cap is not None and total > cap:
+            raise TokenLimitError(f"the run used {total} tokens, over limits.max_tokens={cap}",
+                                  self._transcript({"configurable": {"thread_id": thread}}))
+        if deadline is not None and time.monotonic() > deadline:
+            raise _Timeout(f"the run took longer than limits.timeout={self.spec.limits.timeout}s; "
+                           "its last step is saved: resume it with --resume continue",
+                           self._transcript({"configurable": {"thread_id": thread}}))
+
+    def _finish(self, thread: str, usage: Any, streamed: bool = True) -> Iterator[Event]:
+        values = self._snapshot(thread).values
+        totals = _usage(usage) if usage.total else {
+            k: int(values.get("usage", {}).get(k, 0))
+            for k in ("input_tokens", "output_tokens", "total_tokens")}
+        yield Event("usage", totals)
+        waiting = self.pending(thread)
+        if waiting:
+            yield Event("interrupt", {**waiting, "thread_id": thread})
+        elif not streamed and values.get("answer"):
+            yield Event("token", {"text": values["answer"], "node": ""})
+        answer = Answer(answer="" if waiting else values.get("answer", ""),
+                        citations=[] if waiting else values.get("citations", []), usage=totals,
+                        thread_id=thread, model=self.model_id, interrupt=waiting)
+        yield Event("answer", answer.as_dict())
 
     def history(self, thread_id: str) -> list[Any]:
-        state = self.graph.get_state({"configurable": {"thread_id": thread_id}})
-        return list(state.values.get("messages", []))
+        return list(self._snapshot(thread_id).values.get("messages", []))
 
     def close(self) -> None:
         for closer in self._closers:
             closer()
         self._closers = []
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class UsageCounter(BaseCallbackHandler):
+    """Adds up the token usage of every model call in a run (all models, fallbacks, subapps)."""
+
+    def __init__(self) -> None:
+        self.input_tokens = self.output_tokens = self.total = 0
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        for generations in response.generations:
+            for gen in generations:
+                meta = getattr(getattr(gen, "message", None), "usage_metadata", None) or {}
+                self.input_tokens += int(meta.get("input_tokens") or 0)
+                self.output_tokens += int(meta.get("output_tokens") or 0)
+                self.total += int(meta.get("total_tokens") or 0)
+
+
+def _usage(counter: UsageCounter) -> dict[str, int]:
+    return {"input_tokens": counter.input_tokens, "output_tokens": counter.output_tokens,
+            "total_tokens": counter.total}
+
+
+def _final(events: Iterator[Event]) -> Answer:
+    for event in events:
+        if event.type == "answer":
+            return Answer(**event.data)
+    raise AppRunError("the run ended without an answer")

@@ -2,70 +2,118 @@
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from framework.agents.rag import build_rag_graph
-from framework.errors import InputError
-from framework.paths import subdir
-from framework.providers import get_model
-from framework.rag.knowledge_base import KnowledgeBase
+from langgraph.graph import StateGraph
+
+from framework.agents.agent import build_agent_graph
+from framework.agents.chat import build_chat_graph
+from framework.agents.rag import DEFAULT_SYSTEM_PROMPT, build_rag_graph
+from framework.agents.supervisor import Member, build_supervisor_graph
+from framework.agents.workflow import build_workflow_graph
+from framework.errors import SpecError
 from framework.spec.app import App
+from framework.spec.checkpoints import checkpointer_for
+from framework.spec.checks import check_spec
 from framework.spec.io import load_spec
-from framework.spec.models import AppSpec, KnowledgeConfig
+from framework.spec.models import AppSpec
+from framework.spec.wiring import Parts, knowledge_dir, open_knowledge, wire
+
+__all__ = ["build", "build_graph", "checkpointer_for", "knowledge_dir", "load_app",
+           "open_knowledge"]
+
+Graph = tuple[StateGraph, set[str]]
 
 
-def knowledge_dir(spec: AppSpec, kb: KnowledgeConfig, folder: Path) -> Path:
-    """Where an app's knowledge base lives: keyed by app, name and source folder."""
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
-    return subdir("apps", spec.name, "kb", f"{kb.name}-{key}")
+def _rag(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
+    g = spec.graph
+    graph = build_rag_graph(parts.model(g.model), lambda q, k: parts.search(q, k), k=g.k,
+                            system_prompt=spec.prompts.system, history_turns=g.history_turns,
+                            rewrite=g.rewrite)
+    return graph, {"answer"}
 
 
-def open_knowledge(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> list[KnowledgeBase]:
-    out = []
-    for kb_spec in spec.knowledge:
-        folder = (base_dir / kb_spec.path).resolve()
-        if not folder.is_dir():
-            raise InputError(
-                f"knowledge folder {folder} (knowledge '{kb_spec.name}' of app '{spec.name}') "
-                "does not exist; create it or fix 'path' in the app file"
-            )
-        kb = KnowledgeBase(knowledge_dir(spec, kb_spec, folder), kb_spec.embeddings,
-                           chunk_size=kb_spec.chunk_size, chunk_overlap=kb_spec.chunk_overlap)
-        kb.sync(folder, progress=progress)
-        out.append(kb)
-    return out
+GENERIC_PROMPT = "You are a helpful assistant. Answer briefly and accurately."
 
 
-def checkpointer_for(spec: AppSpec) -> tuple[Any, Any]:
-    from langgraph.checkpoint.sqlite import SqliteSaver
+def _system(spec: AppSpec, default: str = GENERIC_PROMPT) -> str:
+    """The app's system prompt; the RAG default (about numbered sources) only for RAG graphs."""
+    prompt = spec.prompts.system
+    return default if prompt == DEFAULT_SYSTEM_PROMPT and spec.graph.kind != "rag" else prompt
 
-    path = subdir("apps", spec.name) / "checkpoints.sqlite"
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    return SqliteSaver(conn), conn.close
+
+def _chat(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
+    return build_chat_graph(parts.model(spec.graph.model), system_prompt=_system(spec),
+                            memory=spec.memory), {"chat"}
+
+
+def _agent(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
+    g = spec.graph
+    return build_agent_graph(parts.model(g.model), parts.tool_list(g.tools),
+                             system_prompt=_system(spec), memory=spec.memory,
+                             max_steps=spec.limits.max_steps), {"agent"}
+
+
+def _supervisor(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
+    g = spec.graph
+    members = [Member(a.name, a.description, parts.model(a.model), parts.tool_list(a.tools),
+                      a.prompt) for a in g.agents]
+    graph = build_supervisor_graph(parts.model(g.model), members, system_prompt=_system(spec, ""),
+                                   max_rounds=g.max_rounds, max_steps=spec.limits.max_steps)
+    return graph, {a.name for a in g.agents}
+
+
+def _subapp_runner(path: Path, stack: tuple[Path, ...], where: str) -> Callable[[str], str]:
+    if path in stack:
+        chain = " -> ".join(p.name for p in (*stack, path))
+        raise SpecError(f"subapp cycle: {chain}; an app cannot include itself", path=where)
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    sub_spec, sub_base = load_spec(path)
+    sub = build(sub_spec, sub_base, checkpointer=InMemorySaver(), _stack=(*stack, path))
+    return lambda text: sub.invoke(text).answer
+
+
+def _workflow(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
+    g = spec.graph
+    subapps = {}
+    for i, node in enumerate(g.nodes):
+        if node.kind == "subapp":
+            target = (base / node.app)
+            target = (target / "app.yaml" if target.is_dir() else target).resolve()
+            subapps[node.id] = _subapp_runner(target, stack, f"graph.nodes[{i}].app")
+    graph = build_workflow_graph(g, models=parts.model, retriever=parts.search, tools=parts.tools,
+                                 subapps=subapps, system_prompt=_system(spec))
+    return graph, {n.id for n in g.nodes if n.kind == "llm" and n.out == g.answer}
+
+
+BUILDERS = {"rag": _rag, "chat": _chat, "agent": _agent, "workflow": _workflow,
+            "supervisor": _supervisor}
+
+
+def build_graph(spec: AppSpec, base_dir: str | Path = ".", *, progress: bool = False,
+                _stack: tuple[Path, ...] = ()) -> tuple[StateGraph, set[str], Parts]:
+    """-> (the uncompiled graph, the nodes that write the answer, the wired parts)."""
+    check_spec(spec)
+    parts = wire(spec, Path(base_dir), progress=progress)
+    graph, answer_nodes = BUILDERS[spec.graph.kind](spec, parts, Path(base_dir), _stack)
+    return graph, answer_nodes, parts
 
 
 def build(spec: AppSpec, base_dir: str | Path = ".", *, progress: bool = False,
-          checkpointer: Any = None) -> App:
+          checkpointer: Any = None, _stack: tuple[Path, ...] = ()) -> App:
     """Wire ``spec`` into an :class:`App` (a compiled graph with a checkpointer)."""
-    base = Path(base_dir)
-    model = get_model(spec.model.id, **spec.model.settings)
-    kbs = open_knowledge(spec, base, progress=progress)
-
-    def retriever(query: str, k: int) -> list[dict[str, Any]]:
-        hits = [hit for kb in kbs for hit in kb.search(query, k=k)]
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return [h.as_dict() for h in hits[:k]]
-
-    graph = build_rag_graph(model, retriever, k=spec.graph.k, system_prompt=spec.prompts.system,
-                            history_turns=spec.graph.history_turns)
+    graph, answer_nodes, parts = build_graph(spec, base_dir, progress=progress, _stack=_stack)
     closers: list[Any] = []
     if checkpointer is None:
         checkpointer, close = checkpointer_for(spec)
         closers.append(close)
-    return App(spec, graph.compile(checkpointer=checkpointer), spec.model.id, closers, model)
+    app = App(spec, graph.compile(checkpointer=checkpointer), spec.model.id, closers,
+              answer_nodes=answer_nodes)
+    app.models = parts.built_models()
+    return app
 
 
 def load_app(path: str | Path, *, progress: bool = False) -> App:

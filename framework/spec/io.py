@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,28 @@ import yaml
 from pydantic import ValidationError
 
 from framework.errors import InputError, SpecError
-from framework.spec.models import AppSpec
+from framework.spec.checks import check_spec
+from framework.spec.graphs import GraphSpec
+from framework.spec.migrate import migrate
+from framework.spec.models import SPEC_VERSION, AppSpec
+
+_TAGS = {"chat", "rag", "agent", "workflow", "supervisor", "llm", "retrieve", "tool", "router",
+         "human_approval", "subapp"}
+
+
+def _clean_loc(loc: tuple[Any, ...], error_type: str) -> tuple[Any, ...]:
+    """Drop pydantic's discriminator tags (``graph.workflow.nodes.2.llm``) and validator names."""
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        if (isinstance(part, str) and part in _TAGS and out
+                and (out[-1] == "graph" or isinstance(out[-1], int))):
+            continue
+        out.append(part)
+    if error_type in ("union_tag_invalid", "union_tag_not_found"):
+        out.append("kind")
+    return tuple(out)
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
@@ -50,15 +72,33 @@ def parse_spec(text: str, file: str = "<spec>") -> AppSpec:
         raise SpecError(f"invalid YAML: {problem}", file=file, line=line) from exc
     if not isinstance(data, dict):
         raise SpecError("an app spec must be a mapping with at least 'name' and 'model'", file=file)
+    original = SPEC_VERSION
     try:
-        return AppSpec.model_validate(data)
+        data, original = migrate(data)
+        spec = AppSpec.model_validate(data)
+        check_spec(spec)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc = _clean_loc(tuple(err["loc"]), err["type"])
         path = format_loc(loc) or "(top level)"
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise SpecError(f"{err['msg']}{more}", file=file, path=path,
-                        line=_line_of(node, loc)) from exc
+                        line=_line_of(node, loc) if original == SPEC_VERSION else None) from exc
+    except SpecError as exc:
+        if exc.file:
+            raise
+        loc = _parse_path(exc.path or "")
+        raise SpecError(str(exc).split(": ", 1)[-1] if exc.path else str(exc), file=file,
+                        path=exc.path,
+                        line=_line_of(node, loc) if original == SPEC_VERSION else None) from exc
+    return spec
+
+
+def _parse_path(path: str) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        out.append(int(index) if index else name)
+    return tuple(out)
 
 
 def load_spec(path: str | Path) -> tuple[AppSpec, Path]:
@@ -75,6 +115,21 @@ def load_spec(path: str | Path) -> tuple[AppSpec, Path]:
     return parse_spec(text, str(p)), p.resolve().parent
 
 
+def spec_to_data(spec: AppSpec) -> dict[str, Any]:
+    return spec.model_dump(mode="json", by_alias=True)
+
+
 def dump_spec(spec: AppSpec) -> str:
-    return yaml.safe_dump(spec.model_dump(mode="json", exclude_defaults=False),
-                          sort_keys=False, allow_unicode=True)
+    """YAML text that parses back to an equal spec (every field written, ``from`` for edges)."""
+    return yaml.safe_dump(spec_to_data(spec), sort_keys=False, allow_unicode=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of an app file (``openbuilder spec schema``)."""
+    schema = AppSpec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"OpenBuilder AppSpec v{SPEC_VERSION}"
+    return schema
+
+
+__all__ = ["GraphSpec", "dump_spec", "json_schema", "load_spec", "parse_spec", "spec_to_data"]

@@ -7,26 +7,49 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from framework.agents.rag import DEFAULT_SYSTEM_PROMPT
+from framework.spec.graphs import (
+    AgentGraph,
+    ChatGraph,
+    GraphSpec,
+    RagGraph,
+    SupervisorGraph,
+    WorkflowGraph,
+)
 
 SPEC_VERSION: Literal[1] = 1
 
+__all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "KnowledgeConfig", "Limits",
+           "Memory", "ModelConfig", "Prompts", "RagGraph", "SPEC_VERSION", "SupervisorGraph",
+           "ToolConfig", "WorkflowGraph"]
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _has_prefix(value: str) -> str:
+    if ":" not in value:
+        raise ValueError("model id must look like 'provider:model', e.g. 'local:qwen2.5-coder-0.5b'")
+    return value
 
 
 class ModelConfig(_Strict):
-    """A chat model by id (``local:qwen2.5-coder-0.5b``) with its settings."""
+    """A chat model by id (``local:qwen2.5-coder-0.5b``) with its settings and fallbacks."""
 
     id: str = Field(min_length=3, description="provider:model id")
     settings: dict[str, Any] = Field(default_factory=dict)
+    fallbacks: list[str] = Field(default_factory=list,
+                                 description="model ids tried in order when this one fails")
 
     @field_validator("id")
     @classmethod
-    def _has_prefix(cls, value: str) -> str:
-        if ":" not in value:
-            raise ValueError("model id must look like 'provider:model', e.g. 'local:qwen2.5-coder-0.5b'")
-        return value
+    def _id_has_prefix(cls, value: str) -> str:
+        return _has_prefix(value)
+
+    @field_validator("fallbacks")
+    @classmethod
+    def _fallbacks_have_prefix(cls, value: list[str]) -> list[str]:
+        return [_has_prefix(v) for v in value]
 
 
 class KnowledgeConfig(_Strict):
@@ -37,6 +60,7 @@ class KnowledgeConfig(_Strict):
     embeddings: str | None = None
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
+    description: str = ""
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> KnowledgeConfig:
@@ -45,38 +69,94 @@ class KnowledgeConfig(_Strict):
         return self
 
 
-class RagGraph(_Strict):
-    """Retrieve, then answer citing numbered sources."""
+class ToolConfig(_Strict):
+    """A tool from the registry (``calculator``, ``datetime``, a connector's tools) and its settings."""
 
-    kind: Literal["rag"] = "rag"
-    k: int = Field(default=4, ge=1, le=50, description="sources retrieved per question")
-    history_turns: int = Field(default=4, ge=0, le=50)
+    name: str = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class Prompts(_Strict):
     system: str = DEFAULT_SYSTEM_PROMPT
 
 
+class Memory(_Strict):
+    """How much conversation a model sees: the last ``turns`` turns (``window``), or those plus a
+    running summary of the older ones (``summary``)."""
+
+    kind: Literal["window", "summary"] = "window"
+    turns: int = Field(default=6, ge=0, le=200)
+
+
+class Limits(_Strict):
+    max_steps: int = Field(default=12, ge=1, le=1000,
+                           description="graph steps (model and tool calls) per run")
+    max_tokens: int | None = Field(default=None, ge=1, description="tokens per run, all models")
+    timeout: float | None = Field(default=None, gt=0, description="seconds per run")
+
+
+class CheckpointConfig(_Strict):
+    """Where thread state is saved: SQLite in the app's data folder, PostgreSQL, or memory."""
+
+    backend: Literal["sqlite", "postgres", "memory"] = "sqlite"
+    url: str | None = Field(default=None, description="PostgreSQL URL or 'env:VARIABLE'")
+
+
 class AppSpec(_Strict):
-    """An app: model, knowledge, graph and prompts."""
+    """An app: models, knowledge, tools, graph, prompts, memory, limits."""
 
     spec_version: Literal[1] = 1
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     version: str = "0.1.0"
     description: str = ""
-    model: ModelConfig
+    model: ModelConfig = Field(description="the default model")
+    models: dict[str, ModelConfig] = Field(default_factory=dict,
+                                           description="more models by name, used by graph parts")
     knowledge: list[KnowledgeConfig] = Field(default_factory=list)
-    graph: RagGraph = Field(default_factory=RagGraph)
+    tools: list[ToolConfig] = Field(default_factory=list)
+    graph: GraphSpec = Field(default_factory=RagGraph)
     prompts: Prompts = Field(default_factory=Prompts)
+    memory: Memory = Field(default_factory=Memory)
+    limits: Limits = Field(default_factory=Limits)
+    privacy: Literal["any", "local_only"] = Field(
+        default="any", description="'local_only': only models that run on this machine")
+    checkpoints: CheckpointConfig = Field(default_factory=CheckpointConfig)
 
     @field_validator("model", mode="before")
     @classmethod
     def _model_shorthand(cls, value: Any) -> Any:
         return {"id": value} if isinstance(value, str) else value
 
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"id": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("graph", mode="before")
+    @classmethod
+    def _graph_kind_default(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "kind" not in value:
+            return {"kind": "rag", **value}
+        return value
+
     @model_validator(mode="after")
-    def _unique_knowledge_names(self) -> AppSpec:
-        names = [k.name for k in self.knowledge]
-        if len(names) != len(set(names)):
-            raise ValueError("knowledge base names must be unique")
+    def _unique_names(self) -> AppSpec:
+        for what, names in (("knowledge base", [k.name for k in self.knowledge]),
+                            ("tool", [t.name for t in self.tools])):
+            if len(names) != len(set(names)):
+                raise ValueError(f"{what} names must be unique")
+        if "default" in self.models:
+            raise ValueError("'default' is the top-level 'model'; pick another name in 'models'")
         return self
+
+    def model_config_for(self, name: str) -> ModelConfig:
+        return self.model if name == "default" else self.models[name]

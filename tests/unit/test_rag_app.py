@@ -56,7 +56,10 @@ def test_stream_yields_retrieval_tokens_and_answer(fake_app: Path) -> None:
     finally:
         app.close()
     kinds = [e.type for e in events]
-    assert kinds[0] == "retrieval" and kinds[-1] == "answer"
+    assert kinds[-1] == "answer" and kinds[-2] == "usage"
+    assert kinds[:3] == ["node_start", "retrieval", "node_end"]
+    assert kinds.index("retrieval") < kinds.index("token")
+    assert [e.data["node"] for e in events if e.type == "node_start"] == ["retrieve", "answer"]
     tokens = "".join(e.data["text"] for e in events if e.type == "token")
     assert tokens == events[-1].data["answer"]
     assert kinds.count("token") > 3

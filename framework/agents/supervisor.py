@@ -1,0 +1,112 @@
+"""The supervisor graph: a supervisor model routes a task between named agents. Returned uncompiled.
+
+Each agent is a node running its own tool loop; after each agent the supervisor picks the next one
+or ``FINISH``. After ``max_rounds`` agent turns the run finishes with the last agent's answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
+
+from framework.agents.agent import MAX_MISSING_TOOL_CALLS, current_turn
+from framework.agents.errors import MissingToolError, StepLimitError
+from framework.agents.state import AppState
+from framework.agents.toolcalls import error_kind, run_tool_call, tool_caller
+
+FINISH = "FINISH"
+
+
+@dataclass
+class Member:
+    name: str
+    description: str
+    model: BaseChatModel
+    tools: Sequence[BaseTool] = field(default_factory=list)
+    prompt: str = ""
+
+
+def run_tool_loop(caller: Any, tools: dict[str, BaseTool], messages: list[BaseMessage],
+                  max_steps: int, config: RunnableConfig | None) -> list[BaseMessage]:
+    """Model and tool calls until the model answers; -> the new messages (last one the answer)."""
+    new: list[BaseMessage] = []
+    for _ in range(max_steps):
+        reply = caller([*messages, *new], config)
+        new.append(reply)
+        if not reply.tool_calls:
+            return new
+        new.extend(run_tool_call(tools, call) for call in reply.tool_calls)
+        if sum(1 for m in new if error_kind(m) == "missing") >= MAX_MISSING_TOOL_CALLS:
+            raise MissingToolError(f"the model kept calling tools that do not exist; available: "
+                                   f"{sorted(tools)}", [*current_turn(messages), *new])
+    raise StepLimitError(f"an agent used its {max_steps} steps without answering; raise "
+                         "limits.max_steps", [*current_turn(messages), *new])
+
+
+def _pick(text: str, names: list[str]) -> str | None:
+    low = text.lower()
+    hits = sorted((m.start(), n) for n in names
+                  for m in [re.search(rf"\b{re.escape(n.lower())}\b", low)] if m)
+    if hits:
+        return hits[0][1]
+    return FINISH if FINISH.lower() in low else None
+
+
+def build_supervisor_graph(supervisor: BaseChatModel, members: Sequence[Member], *,
+                           system_prompt: str = "", max_rounds: int = 4,
+                           max_steps: int = 12) -> StateGraph:
+    names = [m.name for m in members]
+    roster = "\n".join(f"- {m.name}: {m.description}" for m in members)
+
+    def supervise(state: AppState, config: RunnableConfig) -> Command[Any]:
+        rounds = int(state.get("rounds", 0))
+        new = [HumanMessage(content=state["question"])] if rounds == 0 else []
+        if rounds >= max_rounds:
+            return Command(goto=END)
+        work = "\n".join(f"{m.name}: {m.text}" for m in current_turn(state.get("messages", []))
+                         if isinstance(m, AIMessage) and m.name and m.text) or "(nothing yet)"
+        prompt = (f"{system_prompt}\nYou are a supervisor. Your agents:\n{roster}\n\n"
+                  f"Task: {state['question']}\nWork so far:\n{work}\n\n"
+                  f"Reply with the name of the agent that should act next ({', '.join(names)}), "
+                  f"or {FINISH} if the work so far answers the task.")
+        text = supervisor.invoke([HumanMessage(content=prompt)], config).text
+        choice = _pick(text, names) or (names[0] if rounds == 0 else FINISH)
+        if choice == FINISH and rounds == 0:
+            choice = names[0]
+        update = {"messages": new, "next_agent": choice, "rounds": rounds}
+        return Command(goto=END if choice == FINISH else choice, update=update)
+
+    def member_node(member: Member) -> Any:
+        caller = tool_caller(member.model, member.tools)
+        by_name = {t.name: t for t in member.tools}
+
+        def run(state: AppState, config: RunnableConfig) -> Command[Any]:
+            system = member.prompt or f"You are {member.name}, an agent for: {member.description}."
+            turn = current_turn(state.get("messages", []))
+            context = [m for m in turn if not (isinstance(m, AIMessage) and m.tool_calls)
+                       and m.type in ("human", "ai")]
+            new = run_tool_loop(caller, by_name, [SystemMessage(content=system), *context],
+                                max_steps, config)
+            answer = new[-1].text.strip()
+            final = AIMessage(content=answer, name=member.name)
+            return Command(goto="supervisor", update={
+                "messages": [final], "answer": answer, "citations": [],
+                "rounds": int(state.get("rounds", 0)) + 1})
+
+        return run
+
+    graph = StateGraph(AppState)
+    graph.add_node("supervisor", supervise, destinations=(*names, END))
+    for member in members:
+        graph.add_node(member.name, member_node(member), destinations=("supervisor",))
+    graph.add_edge(START, "supervisor")
+    return graph

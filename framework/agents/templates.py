@@ -1,0 +1,43 @@
+"""Prompt templates over state variables: ``"Summarise {draft} for {question}"``."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+
+class TemplateError(ValueError):
+    """A template that does not parse or uses an unsupported field."""
+
+
+def template_vars(template: str) -> set[str]:
+    """The variable names a template reads (``{name}``; ``{{`` and ``}}`` are literal braces)."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise TemplateError(f"template does not parse: {exc}; write literal braces as {{{{ }}}}") from exc
+    names = set()
+    for field in fields:
+        if not field.isidentifier():
+            raise TemplateError(f"'{{{field}}}' is not a variable name; use {{name}} with letters, "
+                                "digits and _")
+        names.add(field)
+    return names
+
+
+def render(template: str, env: dict[str, Any]) -> str:
+    values = {name: _text(env.get(name)) for name in template_vars(template)}
+    return template.format(**values)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return str(value)

@@ -1,0 +1,168 @@
+"""Calling a model with tools, and running the tool calls it makes.
+
+Models that bind tools natively (``bind_tools``) get them that way; others get the tools described in
+the prompt and answer with a JSON object, parsed back into ``tool_calls``. Either way the graph sees
+LangChain ``AIMessage.tool_calls`` and answers with ``ToolMessage``s.
+
+A failing call goes back to the model as a ``ToolMessage`` and the run goes on, with its kind in
+``additional_kwargs["openbuilder_error"]``: ``retry`` (the model's arguments were wrong: fix them),
+``failed`` (the tool broke), ``missing`` (no such tool).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from pydantic import ValidationError
+
+from framework.tools.errors import ModelRetry, ToolFailedError
+
+ERROR_KEY = "openbuilder_error"
+NOSTREAM_TAG = "openbuilder:nostream"
+ToolCaller = Callable[[list[BaseMessage], RunnableConfig | None], AIMessage]
+
+_PROMPT = (
+    "You can call tools. To call one, reply with ONLY a JSON object and nothing else:\n"
+    '{{"tool": "<tool name>", "args": {{<arguments>}}}}\n'
+    "After a tool result arrives, either call another tool the same way or reply with the final "
+    "answer in plain text (no JSON).\nTools:\n{tools}"
+)
+
+
+def _describe(tools: Sequence[BaseTool]) -> str:
+    lines = []
+    for t in tools:
+        props = t.args_schema.model_json_schema().get("properties", {}) if t.args_schema else {}
+        args = ", ".join(f"{k} ({v.get('type', 'any')}): {v.get('description', '')}".rstrip(": ")
+                         for k, v in props.items()) or "no arguments"
+        lines.append(f"- {t.name}: {t.description} Arguments: {args}")
+    return "\n".join(lines)
+
+
+def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
+    out: list[BaseMessage] = []
+    for m in messages:
+        if isinstance(m, AIMessage) and m.tool_calls:
+            calls = [{"tool": c["name"], "args": c["args"]} for c in m.tool_calls]
+            out.append(AIMessage(content=json.dumps(calls[0] if len(calls) == 1 else calls)))
+        elif isinstance(m, ToolMessage):
+            out.append(HumanMessage(content=f"Result of tool {m.name}: {m.text}"))
+        else:
+            out.append(m)
+    return out
+
+
+_JSON = re.compile(r"\{.*\}", re.S)
+
+
+def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
+    """Tool calls written as JSON in the text (``{"tool": .., "args": ..}``, ``<tool_call>`` too)."""
+    match = _JSON.search(text)
+    if not match:
+        return []
+    try:
+        data = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return []
+    items = data if isinstance(data, list) else [data]
+    calls = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        name = item.get("tool") or item.get("name")
+        args = item.get("args", item.get("arguments", item.get("parameters", {})))
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except json.JSONDecodeError:
+                args = {}
+        if isinstance(name, str) and isinstance(args, dict) and (name in names or "args" in item
+                                                                  or "arguments" in item):
+            calls.append({"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
+                          "type": "tool_call"})
+    return calls
+
+
+def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
+    """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``."""
+    if not tools:
+        return lambda msgs, config=None: _ai(model.invoke(msgs, config))
+    try:
+        bound = model.bind_tools(list(tools))
+    except NotImplementedError:
+        return _prompted_caller(model, tools)
+    return lambda msgs, config=None: _ai(bound.invoke(msgs, config))
+
+
+def _prompted_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
+    names = {t.name for t in tools}
+    guide = _PROMPT.format(tools=_describe(tools))
+
+    def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
+        msgs = _as_prompted(messages)
+        if msgs and isinstance(msgs[0], SystemMessage):
+            msgs = [SystemMessage(content=f"{msgs[0].text}\n\n{guide}"), *msgs[1:]]
+        else:
+            msgs = [SystemMessage(content=guide), *msgs]
+        cfg: dict[str, Any] = dict(config or {})
+        cfg["tags"] = [*cfg.get("tags", []), NOSTREAM_TAG]
+        reply = _ai(model.invoke(msgs, cfg))  # type: ignore[arg-type]
+        if reply.tool_calls:
+            return reply
+        calls = parse_prompted_call(reply.text, names)
+        if calls:
+            return AIMessage(content="", tool_calls=calls, usage_metadata=reply.usage_metadata,
+                             id=reply.id)
+        return reply
+
+    return call
+
+
+def _ai(message: BaseMessage) -> AIMessage:
+    return message if isinstance(message, AIMessage) else AIMessage(content=message.text)
+
+
+def _tool_message(call: dict[str, Any], content: str, error: str | None = None) -> ToolMessage:
+    return ToolMessage(content=content, tool_call_id=call.get("id") or "", name=call["name"],
+                       status="error" if error else "success",
+                       additional_kwargs={ERROR_KEY: error} if error else {})
+
+
+def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessage:
+    """Run one call; any failure becomes a ToolMessage the model reads (the run goes on)."""
+    tool = tools.get(call["name"])
+    if tool is None:
+        listed = ", ".join(sorted(tools)) or "(none)"
+        return _tool_message(call, f"Error: there is no tool named {call['name']!r}; "
+                                   f"call one of: {listed}.", "missing")
+    try:
+        result = tool.invoke(call.get("args") or {})
+    except (ModelRetry, ValidationError, TypeError) as exc:
+        detail = str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc)
+        return _tool_message(call, f"Error: {detail}. Fix the arguments and call "
+                                   f"{call['name']} again.", "retry")
+    except Exception as exc:  # noqa: BLE001 - a broken tool must not end the run
+        failed = ToolFailedError(call["name"], exc)
+        return _tool_message(call, f"Error: {failed}. Do not retry it with the same arguments.",
+                             "failed")
+    text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False,
+                                                             default=str)
+    return _tool_message(call, text)
+
+
+def error_kind(message: BaseMessage) -> str | None:
+    return message.additional_kwargs.get(ERROR_KEY) if isinstance(message, ToolMessage) else None

@@ -1,0 +1,261 @@
+"""Checks across a whole ``AppSpec`` that field types cannot express: references between parts,
+tool names in the registry, template variables, reachable edges and bounded loops.
+
+Each problem raises :class:`SpecError` naming its field path (``graph.nodes[2].prompt``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framework.agents.expressions import ExpressionError, parse_expression
+from framework.agents.templates import TemplateError, template_vars
+from framework.errors import SpecError
+from framework.spec.graphs import (
+    END,
+    START,
+    AgentGraph,
+    HumanApprovalNode,
+    LlmNode,
+    RetrieveNode,
+    RouterNode,
+    SubappNode,
+    SupervisorGraph,
+    ToolNode,
+    WorkflowGraph,
+)
+from framework.spec.models import AppSpec
+from framework.tools import kb_tool_name, tool_names
+
+
+def _fail(path: str, message: str) -> None:
+    raise SpecError(message, path=path)
+
+
+def check_spec(spec: AppSpec) -> None:
+    """Raise :class:`SpecError` with the field path for the first cross-reference problem."""
+    registered = set(tool_names())
+    for i, t in enumerate(spec.tools):
+        if t.name not in registered:
+            _fail(f"tools[{i}].name", f"unknown tool {t.name!r}; registered tools: "
+                                      f"{', '.join(sorted(registered))}")
+    _check_models(spec)
+    graph = spec.graph
+    usable = available_tools(spec)
+    if isinstance(graph, AgentGraph):
+        for j, name in enumerate(graph.tools or []):
+            _check_tool_ref(f"graph.tools[{j}]", name, usable)
+    elif isinstance(graph, SupervisorGraph):
+        names = [a.name for a in graph.agents]
+        if len(names) != len(set(names)):
+            _fail("graph.agents", "agent names must be unique")
+        for i, agent in enumerate(graph.agents):
+            for j, name in enumerate(agent.tools):
+                _check_tool_ref(f"graph.agents[{i}].tools[{j}]", name, usable)
+    elif isinstance(graph, WorkflowGraph):
+        check_workflow(graph, spec, usable)
+
+
+def available_tools(spec: AppSpec) -> list[str]:
+    """Tool names an agent of this app may use: the app's tools and one search tool per KB."""
+    return [t.name for t in spec.tools] + [kb_tool_name(k.name) for k in spec.knowledge]
+
+
+def _check_tool_ref(path: str, name: str, usable: list[str]) -> None:
+    if name not in usable:
+        listed = ", ".join(usable) or "(none: add tools under 'tools' or a knowledge base)"
+        _fail(path, f"tool {name!r} is not one of this app's tools; available: {listed}")
+
+
+def _model_refs(spec: AppSpec) -> list[tuple[str, str]]:
+    graph = spec.graph
+    refs: list[tuple[str, str]] = []
+    if hasattr(graph, "model"):
+        refs.append(("graph.model", graph.model))
+    if isinstance(graph, SupervisorGraph):
+        refs += [(f"graph.agents[{i}].model", a.model) for i, a in enumerate(graph.agents)]
+    if isinstance(graph, WorkflowGraph):
+        for i, node in enumerate(graph.nodes):
+            if isinstance(node, LlmNode):
+                refs.append((f"graph.nodes[{i}].model", node.model))
+            if isinstance(node, RouterNode) and node.classify:
+                refs.append((f"graph.nodes[{i}].classify.model", node.classify.model))
+    return refs
+
+
+def _check_models(spec: AppSpec) -> None:
+    for path, name in _model_refs(spec):
+        if name != "default" and name not in spec.models:
+            _fail(path, f"unknown model name {name!r}; use 'default' or one of: "
+                        f"{', '.join(sorted(spec.models)) or '(no models defined under models)'}")
+
+
+# ---- workflows ------------------------------------------------------------------------------
+
+
+def produced_vars(graph: WorkflowGraph) -> set[str]:
+    out = {"question", "history"}
+    for node in graph.nodes:
+        if isinstance(node, RouterNode):
+            continue
+        if isinstance(node, HumanApprovalNode):
+            out.add("decision")
+            continue
+        out.add(node.out)
+        if isinstance(node, RetrieveNode):
+            out.add("hits")
+    return out
+
+
+def _templates(node: Any) -> list[tuple[str, str]]:
+    if isinstance(node, LlmNode):
+        return [("prompt", node.prompt)] + ([("system", node.system)] if node.system else [])
+    if isinstance(node, RetrieveNode):
+        return [("query", node.query)]
+    if isinstance(node, SubappNode):
+        return [("input", node.input)]
+    if isinstance(node, HumanApprovalNode):
+        return [("message", node.message)]
+    if isinstance(node, RouterNode) and node.classify:
+        return [("classify.prompt", node.classify.prompt)]
+    if isinstance(node, ToolNode):
+        return [(f"args.{k}", v) for k, v in node.args.items() if isinstance(v, str)]
+    return []
+
+
+def _check_vars(path: str, names: set[str], produced: set[str]) -> None:
+    missing = sorted(names - produced)
+    if missing:
+        _fail(path, f"variable {missing[0]!r} is not produced by any node; available: "
+                    f"{', '.join(sorted(produced))} (a node writes its 'output', default its id)")
+
+
+def _check_node(i: int, node: Any, spec: AppSpec, usable: list[str], produced: set[str]) -> None:
+    base = f"graph.nodes[{i}]"
+    for field, text in _templates(node):
+        try:
+            names = template_vars(text)
+        except TemplateError as exc:
+            _fail(f"{base}.{field}", str(exc))
+        _check_vars(f"{base}.{field}", names, produced)
+    if isinstance(node, ToolNode):
+        _check_tool_ref(f"{base}.tool", node.tool, usable)
+    if isinstance(node, RetrieveNode):
+        kbs = [k.name for k in spec.knowledge]
+        for j, name in enumerate(node.knowledge or []):
+            if name not in kbs:
+                _fail(f"{base}.knowledge[{j}]", f"unknown knowledge base {name!r}; have: {kbs}")
+        if not kbs:
+            _fail(base, "a retrieve node needs a knowledge base; add one under 'knowledge'")
+    if isinstance(node, HumanApprovalNode):
+        for j, name in enumerate(node.show):
+            _check_vars(f"{base}.show[{j}]", {name}, produced)
+    if isinstance(node, RouterNode):
+        for j, route in enumerate(node.routes):
+            try:
+                _, names = parse_expression(route.when)
+            except ExpressionError as exc:
+                _fail(f"{base}.routes[{j}].when", str(exc))
+            _check_vars(f"{base}.routes[{j}].when", names, produced)
+
+
+def _targets(i: int, node: Any) -> list[tuple[str, str]]:
+    base = f"graph.nodes[{i}]"
+    if isinstance(node, RouterNode):
+        out = [(f"{base}.routes[{j}].to", r.to) for j, r in enumerate(node.routes)]
+        if node.classify:
+            out += [(f"{base}.classify.choices.{k}", v) for k, v in node.classify.choices.items()]
+        out.append((f"{base}.default", node.default))
+        if node.on_limit:
+            out.append((f"{base}.on_limit", node.on_limit))
+        return out
+    if isinstance(node, HumanApprovalNode):
+        return [(f"{base}.on_reject", node.on_reject)]
+    return []
+
+
+def check_workflow(graph: WorkflowGraph, spec: AppSpec, usable: list[str]) -> None:
+    ids = [n.id for n in graph.nodes]
+    for i, node_id in enumerate(ids):
+        if node_id in ids[:i]:
+            _fail(f"graph.nodes[{i}].id", f"node id {node_id!r} is used twice")
+        if node_id in (START, END):
+            _fail(f"graph.nodes[{i}].id", f"{node_id!r} is reserved for the graph's start and end")
+    produced = produced_vars(graph)
+    for i, node in enumerate(graph.nodes):
+        _check_node(i, node, spec, usable, produced)
+    adjacency = workflow_adjacency(graph)
+    if graph.answer not in produced:
+        _fail("graph.answer", f"variable {graph.answer!r} is not produced by any node; "
+                              f"available: {', '.join(sorted(produced))}")
+    _check_loops(graph, adjacency)
+
+
+def workflow_adjacency(graph: WorkflowGraph) -> dict[str, set[str]]:
+    """node -> successors (edges, router targets, reject targets); checks every reference."""
+    ids = {n.id for n in graph.nodes}
+    adjacency: dict[str, set[str]] = {n: set() for n in ids | {START}}
+    for i, node in enumerate(graph.nodes):
+        for path, target in _targets(i, node):
+            if target not in ids | {END}:
+                _fail(path, f"target {target!r} is not a node; nodes: {', '.join(sorted(ids))} "
+                            "(or 'end')")
+            adjacency[node.id].add(target)
+    for i, edge in enumerate(graph.edges):
+        for source in edge.sources:
+            if source not in ids | {START}:
+                _fail(f"graph.edges[{i}].from", f"edge from {source!r}: no such node; nodes: "
+                                                 f"{', '.join(sorted(ids))} (or 'start')")
+            if isinstance(graph.node(source), RouterNode):
+                _fail(f"graph.edges[{i}].from", f"{source!r} is a router: its targets are its "
+                                                 "routes and default; remove this edge")
+            adjacency[source].add(edge.to)
+        if edge.to not in ids | {END}:
+            _fail(f"graph.edges[{i}].to", f"edge to {edge.to!r}: no such node; nodes: "
+                                          f"{', '.join(sorted(ids))} (or 'end')")
+    return adjacency
+
+
+def _sccs(adjacency: dict[str, set[str]]) -> list[set[str]]:
+    """Strongly connected components that contain a cycle (Tarjan, iterative enough for specs)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in adjacency.get(v, ()):
+            if w not in adjacency:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1 or v in adjacency.get(v, ()):
+                out.append(comp)
+
+    for v in adjacency:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _check_loops(graph: WorkflowGraph, adjacency: dict[str, set[str]]) -> None:
+    for comp in _sccs(adjacency):
+        bounded = [n for n in graph.nodes if n.id in comp and isinstance(n, RouterNode)
+                   and n.max_visits is not None]
+        if not bounded:
+            first = next(i for i, n in enumerate(graph.nodes) if n.id in comp)
+            loop = " -> ".join(n.id for n in graph.nodes if n.id in comp)
+            _fail(f"graph.nodes[{first}]", f"unbounded loop through {loop}: put a router with "
+                                           "'max_visits' in the loop")

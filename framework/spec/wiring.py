@@ -1,0 +1,104 @@
+"""The parts ``build`` plugs into a graph: models (with fallbacks), knowledge bases, tools."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.tools import BaseTool
+
+from framework.errors import ConfigError, InputError
+from framework.paths import subdir
+from framework.providers import get_model, profile_of
+from framework.spec.models import AppSpec, KnowledgeConfig
+from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
+
+
+def knowledge_dir(spec: AppSpec, kb: KnowledgeConfig, folder: Path) -> Path:
+    """Where an app's knowledge base lives: keyed by app, name and source folder."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+    return subdir("apps", spec.name, "kb", f"{kb.name}-{key}")
+
+
+def open_knowledge(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> dict[str, Any]:
+    from framework.rag.knowledge_base import KnowledgeBase
+
+    out = {}
+    for kb_spec in spec.knowledge:
+        folder = (base_dir / kb_spec.path).resolve()
+        if not folder.is_dir():
+            raise InputError(
+                f"knowledge folder {folder} (knowledge '{kb_spec.name}' of app '{spec.name}') "
+                "does not exist; create it or fix 'path' in the app file"
+            )
+        kb = KnowledgeBase(knowledge_dir(spec, kb_spec, folder), kb_spec.embeddings,
+                           chunk_size=kb_spec.chunk_size, chunk_overlap=kb_spec.chunk_overlap)
+        kb.sync(folder, progress=progress)
+        out[kb_spec.name] = kb
+    return out
+
+
+@dataclass
+class Parts:
+    spec: AppSpec
+    knowledge: dict[str, Any] = field(default_factory=dict)
+    tools: dict[str, BaseTool] = field(default_factory=dict)
+    _models: dict[str, BaseChatModel] = field(default_factory=dict)
+
+    def model(self, name: str = "default") -> BaseChatModel:
+        """The model named ``name`` (``default``: the top-level one), fallbacks composed."""
+        if name not in self._models:
+            self._models[name] = make_model(self.spec, name)
+        return self._models[name]
+
+    def built_models(self) -> list[BaseChatModel]:
+        """Every chat model built so far, fallbacks included."""
+        out: list[BaseChatModel] = []
+        for model in self._models.values():
+            out.extend([getattr(model, "runnable", model), *getattr(model, "fallbacks", [])])
+        return out
+
+    def search(self, query: str, k: int, names: list[str] | None = None) -> list[dict[str, Any]]:
+        kbs = [kb for n, kb in self.knowledge.items() if names is None or n in names]
+        hits = [hit for kb in kbs for hit in kb.search(query, k=k)]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return [h.as_dict() for h in hits[:k]]
+
+    def tool_list(self, names: list[str] | None) -> list[BaseTool]:
+        return list(self.tools.values()) if names is None else [self.tools[n] for n in names]
+
+
+def _one_model(spec: AppSpec, model_id: str, settings: dict[str, Any], path: str) -> BaseChatModel:
+    model = get_model(model_id, **settings)
+    if spec.privacy == "local_only" and not profile_of(model).local:
+        raise ConfigError(f"{path}: model {model_id!r} does not run on this machine but the app "
+                          "has privacy: local_only; pick a local: model or set privacy: any")
+    return model
+
+
+def make_model(spec: AppSpec, name: str) -> BaseChatModel:
+    cfg = spec.model_config_for(name)
+    path = "model" if name == "default" else f"models.{name}"
+    model = _one_model(spec, cfg.id, cfg.settings, f"{path}.id")
+    if not cfg.fallbacks:
+        return model
+    backups = [_one_model(spec, fid, {}, f"{path}.fallbacks[{i}]")
+               for i, fid in enumerate(cfg.fallbacks)]
+    return model.with_fallbacks(backups)  # type: ignore[return-value]
+
+
+def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
+    parts = Parts(spec)
+    parts.model("default")  # a bad model id fails before any indexing work
+    parts.knowledge = open_knowledge(spec, base_dir, progress=progress)
+    for cfg in spec.tools:
+        parts.tools[cfg.name] = get_tool(cfg.name, **cfg.settings)
+    for kb_spec in spec.knowledge:
+        kb_name = kb_spec.name
+        parts.tools[kb_tool_name(kb_name)] = knowledge_search_tool(
+            kb_name, lambda q, k, n=kb_name: parts.search(q, k, [n]),
+            description=kb_spec.description)
+    return parts

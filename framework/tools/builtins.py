@@ -1,0 +1,107 @@
+"""Two safe built-in tools: a calculator that parses arithmetic (no ``eval``) and the date and time."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from langchain_core.tools import BaseTool, StructuredTool
+
+from framework.errors import ConfigError
+from framework.tools.errors import ModelRetry
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_FUNCS: dict[str, Callable[..., Any]] = {
+    "sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": max, "log": math.log,
+    "log10": math.log10, "exp": math.exp, "sin": math.sin, "cos": math.cos, "tan": math.tan,
+    "floor": math.floor, "ceil": math.ceil,
+}
+_CONSTS = {"pi": math.pi, "e": math.e}
+MAX_EXPONENT = 10_000
+MAX_LENGTH = 500
+
+
+def _eval(node: ast.AST) -> Any:
+    if isinstance(node, ast.Expression):
+        return _eval(node.body)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise ModelRetry(f"exponent {right} is too large (at most {MAX_EXPONENT})")
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_eval(node.operand))
+    if isinstance(node, ast.Name) and node.id in _CONSTS:
+        return _CONSTS[node.id]
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
+            and not node.keywords):
+        return _FUNCS[node.func.id](*[_eval(a) for a in node.args])
+    allowed = ", ".join(sorted(_FUNCS))
+    raise ModelRetry(f"unsupported expression {ast.unparse(node)!r}: use numbers, + - * / // % **, "
+                     f"parentheses, pi, e and the functions {allowed}")
+
+
+def calculate(expression: str) -> str:
+    """Evaluate an arithmetic expression safely and return the result as text."""
+    text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    if not text:
+        raise ModelRetry("the expression is empty; pass e.g. '2 * (3 + 4)'")
+    if len(text) > MAX_LENGTH:
+        raise ModelRetry(f"the expression is longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ModelRetry(f"{expression!r} is not an arithmetic expression ({exc.msg}); "
+                         "pass e.g. '2 * (3 + 4)'") from exc
+    try:
+        value = _eval(tree)
+    except ZeroDivisionError as exc:
+        raise ModelRetry("division by zero") from exc
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ModelRetry(f"cannot compute {expression!r}: {exc}") from exc
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return str(round(value, 10) if isinstance(value, float) else value)
+
+
+def calculator_tool() -> BaseTool:
+    def calculator(expression: str) -> str:
+        """Evaluate an arithmetic expression, e.g. '12 * (3 + 4.5) / 2' or 'sqrt(2) ** 2'.
+
+        Args:
+            expression: the arithmetic expression: numbers, + - * / // % **, parentheses, pi, e,
+                sqrt, abs, round, min, max, log, exp, sin, cos, tan, floor, ceil.
+        """
+        return calculate(expression)
+
+    return StructuredTool.from_function(calculator, parse_docstring=True,
+                                        handle_tool_error=False)
+
+
+def datetime_tool(timezone: str = "UTC", now: str | None = None) -> BaseTool:
+    """``timezone``: an IANA name; ``now``: a fixed ISO time (for reproducible tests and benchmarks)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"tool 'datetime': unknown timezone {timezone!r}; use an IANA name "
+                          "like 'UTC' or 'Asia/Shanghai'") from exc
+    fixed = dt.datetime.fromisoformat(now) if now else None
+
+    def current_datetime() -> str:
+        """Return the current date, time and weekday (ISO 8601, with the timezone)."""
+        moment = (fixed or dt.datetime.now(zone)).astimezone(zone)
+        return f"{moment.isoformat(timespec='seconds')} ({moment.strftime('%A')}, {timezone})"
+
+    return StructuredTool.from_function(current_datetime)
