@@ -23,6 +23,7 @@ from framework.server.limits import BodySizeLimit, ModelGate, RateLimiter
 from framework.server.runner import RunCounter
 from framework.server.settings import ServerSettings
 from framework.server.store import AppStore, UnknownAppError
+from framework.spec.io import _clean_loc, format_loc
 
 log = logging.getLogger("openbuilder.server")
 
@@ -33,11 +34,10 @@ def _error(status: int, kind: str, message: str, headers: dict[str, str] | None 
                         headers=headers)
 
 
-def _loc(loc: Any) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
+def _path(error: Any) -> str:
+    """``graph.k`` from pydantic's location, without 'body' and union tags (as spec files say)."""
+    loc = tuple(p for p in error.get("loc", ()) if p != "body")
+    return format_loc(_clean_loc(loc, error.get("type", ""))) or "body"
 
 
 def _install_error_handlers(api: FastAPI) -> None:
@@ -52,11 +52,10 @@ def _install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
-        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-        loc = [p for p in first["loc"] if p != "body"] or list(first["loc"])
-        message = f"{_loc(loc) or 'body'}: {first['msg']}"
-        fields = [{"path": _loc([p for p in e["loc"] if p != "body"]), "message": e["msg"]}
-                  for e in errors[:20]]  # never echo the input: it may hold secrets
+        fields = [{"path": _path(e), "message": e["msg"]}  # never echo the input (secrets)
+                  for e in errors[:20]]
+        first = fields[0] if fields else {"path": "body", "message": "invalid request"}
+        message = f"{first['path']}: {first['message']}"
         return JSONResponse({"error": {"type": "invalid_request", "message": message,
                                        "fields": fields}}, status_code=422)
 

@@ -60,7 +60,10 @@ async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
 
 
 class RateLimiter:
-    """Fixed-window counter per key: in memory, or in Redis so several servers share it."""
+    """At most ``limit`` requests per key in a window that opens at the key's first request.
+
+    In memory, or in Redis so that several server processes share the count.
+    """
 
     def __init__(self, limit: int, window_s: int, redis_url: str | None = None) -> None:
         self.limit = limit
@@ -71,7 +74,7 @@ class RateLimiter:
 
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=2)
             self._redis.ping()
-        self._counts: dict[tuple[str, int], int] = {}
+        self._windows: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -79,25 +82,27 @@ class RateLimiter:
         return "redis" if self._redis is not None else "memory"
 
     def hit(self, key: str) -> float | None:
-        """Count one request; -> None if allowed, else seconds until the window resets."""
+        """Count one request; -> None if allowed, else seconds until the window closes."""
         if self.limit <= 0:
             return None
-        now = time.time()
-        window = int(now // self.window)
-        retry = (window + 1) * self.window - now
         if self._redis is not None:
-            name = f"openbuilder:rate:{key}:{window}"
+            name = f"openbuilder:rate:{key}"
             pipe = self._redis.pipeline()
+            pipe.set(name, 0, ex=self.window, nx=True)
             pipe.incr(name)
-            pipe.expire(name, self.window + 1)
-            count = int(pipe.execute()[0])
+            pipe.pttl(name)
+            _, count, ttl_ms = pipe.execute()
+            retry = max(ttl_ms, 0) / 1000
         else:
+            now = time.monotonic()
             with self._lock:
-                count = self._counts.get((key, window), 0) + 1
-                self._counts[(key, window)] = count
-                for old in [k for k in self._counts if k[1] < window]:
-                    del self._counts[old]
-        return None if count <= self.limit else max(1.0, math.ceil(retry))
+                start, count = self._windows.get(key, (now, 0))
+                if now - start >= self.window:
+                    start, count = now, 0
+                count += 1
+                self._windows[key] = (start, count)
+            retry = start + self.window - now
+        return None if int(count) <= self.limit else float(max(1, math.ceil(retry)))
 
 
 class QueueFull(Exception):

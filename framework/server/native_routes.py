@@ -11,7 +11,16 @@ from fastapi.responses import StreamingResponse
 
 from framework.server.auth import AppKey, Key
 from framework.server.runs import open_run
-from framework.server.schemas import ERRORS, AppInfo, AppSaved, AppVersion, ErrorResponse, RunRequest
+from framework.server.schemas import (
+    ERRORS,
+    AppInfo,
+    AppSaved,
+    AppVersion,
+    ErrorResponse,
+    ResumeRequest,
+    RunRequest,
+    ThreadState,
+)
 from framework.spec import AppSpec
 
 router = APIRouter(prefix="/apps", tags=["apps"], responses=ERRORS)
@@ -64,9 +73,39 @@ async def start_run(name: str, body: RunRequest, request: Request,
     if not body.input.strip():
         raise HTTPException(400, "input is empty; send a question")
     app = await request.app.state.get_app(name)
-    events = await open_run(request.app.state, app, body.input, body.thread_id)
+    events = await open_run(request.app.state, app, lambda cancel: app.stream(
+        body.input, thread_id=body.thread_id, cancel=cancel))
     return StreamingResponse(_sse(events), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/{name}/runs/{thread}/resume",
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": "the continued run's events"},
+                        503: {"model": ErrorResponse}})
+async def resume_run(name: str, thread: str, body: ResumeRequest, request: Request,
+                     key: AppKey) -> StreamingResponse:
+    """Continue a thread that waits for human approval (approve or reject, optionally editing
+    state variables), or ``continue`` one whose run was cut off."""
+    app = await request.app.state.get_app(name)
+    events = await open_run(request.app.state, app, lambda cancel: app.stream_resume(
+        thread, body.decision, body.edit, cancel=cancel))
+    return StreamingResponse(_sse(events), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/{name}/runs/{thread}", response_model=ThreadState)
+async def get_thread(name: str, thread: str, request: Request, key: AppKey) -> ThreadState:
+    """A thread's messages and the approval it waits for, if any."""
+    from starlette.concurrency import run_in_threadpool
+
+    app = await request.app.state.get_app(name)
+
+    def read() -> ThreadState:
+        messages = [{"role": m.type, "content": m.text} for m in app.history(thread)]
+        return ThreadState(thread_id=thread, messages=messages, pending=app.pending(thread))
+
+    return await run_in_threadpool(read)
 
 
 async def _sse(events: AsyncIterator[Any]) -> AsyncIterator[str]:

@@ -77,7 +77,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     app = await state.get_app(body.model)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-    events = await open_run(state, app, question, thread)
+    events = await open_run(state, app,
+                            lambda cancel: app.stream(question, thread_id=thread, cancel=cancel))
     if body.stream:
         include_usage = True if body.stream_options is None else body.stream_options.include_usage
         return StreamingResponse(

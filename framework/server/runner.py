@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 _DONE = object()
@@ -31,15 +31,15 @@ class RunCounter:
         return self._n
 
 
-async def iterate_in_thread(make: Callable[[threading.Event], Iterator[Any]],
+async def iterate_in_thread(iterator: Iterator[Any], cancel: threading.Event,
                             counter: RunCounter) -> AsyncIterator[Any]:
-    """Yield the items of a blocking iterator; if the consumer stops, the run is cancelled.
+    """Yield the items of a blocking iterator, pulled by a worker thread.
 
-    ``make(cancel)`` starts the run; it should stop soon after ``cancel`` is set.
+    If the consumer stops early (a client went away), ``cancel`` is set, and the run behind the
+    iterator is expected to stop at its next step.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=256)
-    cancel = threading.Event()
 
     def put(item: Any) -> None:
         if not cancel.is_set():
@@ -51,7 +51,6 @@ async def iterate_in_thread(make: Callable[[threading.Event], Iterator[Any]],
 
     def work() -> None:
         with counter:
-            iterator = make(cancel)
             try:
                 for item in iterator:
                     if cancel.is_set():

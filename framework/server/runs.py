@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
 
 from framework.server.limits import QueueFull
 from framework.server.runner import iterate_in_thread
@@ -44,11 +46,15 @@ def _exclusive(app: Any) -> bool:
     return any(getattr(m, "max_concurrency", None) == 1 for m in getattr(app, "models", []))
 
 
-async def open_run(state: Any, app: Any, question: str,
-                   thread: str | None) -> AsyncIterator[Any]:
-    """Take the model's slot (queued; 503 when the queue is full), then stream the app's events.
+Start = Callable[[threading.Event], Iterator[Any]]
 
-    In-process models that run one request at a time (``max_concurrency == 1``) are serialised.
+
+async def open_run(state: Any, app: Any, start: Start) -> AsyncIterator[Any]:
+    """Take the app's model slot (queued; 503 when the queue is full), start the run, and return
+    its events. ``start(cancel)`` begins the run; errors it raises at once (an unknown thread, a
+    thread busy with another run) become HTTP errors before any byte is streamed.
+
+    Apps on an in-process model that runs one request at a time are serialised.
     """
     slot = state.gate.slot(app.model_id, _exclusive(app))
     try:
@@ -56,16 +62,19 @@ async def open_run(state: Any, app: Any, question: str,
     except QueueFull as exc:
         raise HTTPException(503, f"model {exc} is busy and its queue is full; retry shortly",
                             headers={"Retry-After": "1"}) from exc
-    return _events(slot, state, app, question, thread)
-
-
-async def _events(slot: Any, state: Any, app: Any, question: str,
-                  thread: str | None) -> AsyncIterator[Any]:
+    cancel = threading.Event()
     try:
-        def start(cancel: Any) -> Any:
-            return app.stream(question, thread_id=thread, cancel=cancel)
+        iterator = await run_in_threadpool(start, cancel)
+    except BaseException:
+        await slot.__aexit__(None, None, None)
+        raise
+    return _events(slot, state, iterator, cancel)
 
-        async for event in iterate_in_thread(start, state.runs):
+
+async def _events(slot: Any, state: Any, iterator: Iterator[Any],
+                  cancel: threading.Event) -> AsyncIterator[Any]:
+    try:
+        async for event in iterate_in_thread(iterator, cancel, state.runs):
             yield event
     finally:
         await slot.__aexit__(None, None, None)

@@ -93,8 +93,14 @@ class RunRequest(BaseModel):
 
 class ResumeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "reject"]
-    edit: dict[str, Any] | None = None
+    decision: Literal["approve", "reject", "continue"]
+    edit: dict[str, Any] | None = Field(default=None, description="state variables to change")
+
+
+class ThreadState(BaseModel):
+    thread_id: str
+    messages: list[dict[str, Any]]
+    pending: dict[str, Any] | None = None
 
 
 class AppInfo(BaseModel):

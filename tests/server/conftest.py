@@ -79,7 +79,26 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
+APPROVAL_APP = """\
+name: approve
+model: fake:echo
+graph:
+  kind: workflow
+  nodes:
+    - {id: draft, kind: llm, prompt: "Question: draft for {question}"}
+    - {id: review, kind: human_approval, message: "Send {draft}?", show: [draft],
+       on_reject: rejected}
+    - {id: answer, kind: llm, prompt: "Question: final {draft}"}
+    - {id: rejected, kind: llm, prompt: "Question: rejected {draft}", output: answer}
+  edges:
+    - {from: draft, to: review}
+    - {from: review, to: answer}
+"""
+
+
 def make_apps(folder: Path) -> Path:
+    (folder / "approve").mkdir(parents=True, exist_ok=True)
+    (folder / "approve" / "app.yaml").write_text(APPROVAL_APP)
     write_fake_app(folder / "alpha", name="alpha")
     write_fake_app(folder / "beta", name="beta")
     slow = write_fake_app(folder / "slow", name="slow", knowledge=False)

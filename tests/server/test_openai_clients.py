@@ -13,7 +13,7 @@ def test_list_models_is_scoped_to_the_key(server: Server) -> None:
     from openai import OpenAI
 
     admin = OpenAI(base_url=f"{server.url}/v1", api_key=server.keys["admin"])
-    assert sorted(m.id for m in admin.models.list()) == ["alpha", "beta", "slow"]
+    assert sorted(m.id for m in admin.models.list()) == ["alpha", "approve", "beta", "slow"]
     scoped = OpenAI(base_url=f"{server.url}/v1", api_key=server.keys["alpha"])
     assert [m.id for m in scoped.models.list()] == ["alpha"]
 
