@@ -18,6 +18,8 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--redis", default=None, help="Redis URL for rate limits shared by servers")
     p.add_argument("--cors", action="append", default=[], help="allowed origin (repeatable)")
+    p.add_argument("--postgres", default=None, metavar="URL",
+                   help="keep every app's threads in PostgreSQL (servers can then share them)")
     p.set_defaults(func=cmd_serve)
 
     k = sub.add_parser("keys", help="API keys for the server")
@@ -70,5 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = ServerSettings(apps_dir=args.apps_dir, redis_url=args.redis,
                               cors_origins=list(args.cors))
+    if args.postgres:
+        settings.postgres_url = args.postgres
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0

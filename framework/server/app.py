@@ -92,7 +92,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     state.settings = settings
     state.started = time.time()
     state.keys = KeyStore(settings.data_dir)
-    state.store = AppStore(settings.apps_dir, settings.data_dir)
+    state.store = AppStore(settings.apps_dir, settings.data_dir, settings.postgres_url)
     state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s, settings.redis_url)
     state.gate = ModelGate(settings.local_queue_size)
     state.runs = RunCounter()

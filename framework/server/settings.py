@@ -26,6 +26,9 @@ class ServerSettings:
     redis_url: str | None = field(default_factory=lambda: os.environ.get("OPENBUILDER_REDIS_URL"))
     local_queue_size: int = field(default_factory=lambda: _env_int("OPENBUILDER_QUEUE", 64))
     cors_origins: list[str] = field(default_factory=list)
+    # When set, every served app keeps its threads in PostgreSQL, so servers can share them.
+    postgres_url: str | None = field(
+        default_factory=lambda: os.environ.get("OPENBUILDER_SERVER_POSTGRES"))
 
     def __post_init__(self) -> None:
         self.apps_dir = Path(self.apps_dir)

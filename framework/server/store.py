@@ -22,8 +22,9 @@ class UnknownAppError(LookupError):
 
 
 class AppStore:
-    def __init__(self, apps_dir: Path, data_dir: Path) -> None:
+    def __init__(self, apps_dir: Path, data_dir: Path, postgres_url: str | None = None) -> None:
         self.apps_dir = apps_dir
+        self.postgres_url = postgres_url
         self.data_dir = data_dir
         self.path = data_dir / "apps.sqlite"
         self._built: dict[tuple[str, int], App] = {}
@@ -121,6 +122,11 @@ class AppStore:
             with self._lock:
                 built = self._built.get((name, version))
             if built is None:
+                if self.postgres_url:
+                    from framework.spec.models import CheckpointConfig
+
+                    spec = spec.model_copy(update={"checkpoints": CheckpointConfig(
+                        backend="postgres", url=self.postgres_url)})
                 built = build(spec, base)
                 with self._lock:
                     self._built[(name, version)] = built

@@ -31,8 +31,15 @@ def postgres_url(url: str | None) -> str:
     return url or os.environ.get("OPENBUILDER_POSTGRES_URL") or DEFAULT_POSTGRES_URL
 
 
-def postgres_checkpointer(url: str | None = None) -> tuple[Any, Callable[[], None]]:
-    """A ``PostgresSaver`` on one autocommit connection; its tables are created on first use."""
+def postgres_schema(app_name: str) -> str:
+    """Each app's checkpoints live in a schema of their own, so thread ids never collide."""
+    return "openbuilder_" + "".join(c if c.isalnum() else "_" for c in app_name.lower())
+
+
+def postgres_checkpointer(url: str | None = None,
+                          app_name: str | None = None) -> tuple[Any, Callable[[], None]]:
+    """A ``PostgresSaver`` on one autocommit connection; its tables are created on first use,
+    in the app's own schema when ``app_name`` is given."""
     try:
         import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
@@ -47,6 +54,10 @@ def postgres_checkpointer(url: str | None = None) -> tuple[Any, Callable[[], Non
         safe = target.split("@")[-1]
         raise ConfigError(f"checkpoints: cannot connect to PostgreSQL at {safe}: "
                           f"{str(exc).strip().splitlines()[0]}") from exc
+    if app_name:
+        schema = postgres_schema(app_name)
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')
     saver = PostgresSaver(conn)  # type: ignore[arg-type]
     saver.setup()
     return saver, conn.close
@@ -56,7 +67,7 @@ def checkpointer_for(spec: Any) -> tuple[Any, Callable[[], None]]:
     """The checkpointer that ``spec.checkpoints`` asks for, and how to close it."""
     cfg = spec.checkpoints
     if cfg.backend == "postgres":
-        return postgres_checkpointer(cfg.url)
+        return postgres_checkpointer(cfg.url, spec.name)
     if cfg.backend == "memory":
         from langgraph.checkpoint.memory import InMemorySaver
 
