@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 APP_ROUTES = [
     ("GET", "/apps/alpha"), ("PUT", "/apps/alpha"), ("DELETE", "/apps/alpha"),
     ("GET", "/apps/alpha/versions"), ("GET", "/apps/alpha/versions/1"),
-    ("POST", "/apps/alpha/runs"),
+    ("POST", "/apps/alpha/runs"), ("POST", "/apps/alpha/runs/t1/resume"),
+    ("GET", "/apps/alpha/runs/t1"),
 ]
 ALL_ROUTES = [("GET", "/v1/models"), ("POST", "/v1/chat/completions"), ("GET", "/apps"),
               ("GET", "/kbs"), ("PUT", "/kbs/k1"), ("POST", "/kbs/k1/files"),
@@ -152,3 +153,29 @@ def test_concurrent_puts_keep_both_versions(server: Server) -> None:
                  .json()["spec"]["description"] for v in versions}
     assert described == {"first", "second"}
     assert json.loads(httpx.get(f"{server.url}/apps/beta", headers=headers).text)["version"] == max(versions)
+
+
+def test_cors_is_off_by_default(server: Server) -> None:
+    headers = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+               "Authorization": f"Bearer {server.keys['admin']}"}
+    preflight = httpx.options(f"{server.url}/v1/chat/completions", headers=headers)
+    assert "access-control-allow-origin" not in preflight.headers
+    plain = httpx.get(f"{server.url}/v1/models", headers=headers)
+    assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
+
+
+def test_revoked_key_is_refused(server: Server) -> None:
+    from tests.server.conftest import create_key
+
+    key = create_key(server.home, "alpha")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{server.url}/v1/models", headers=headers).status_code == 200
+    from framework.server.keys import KeyStore
+
+    store = KeyStore(server.home / "server")
+    key_id = key.split("_")[1]
+    assert store.revoke(key_id)
+    assert httpx.get(f"{server.url}/v1/models", headers=headers).status_code == 401
+    assert all(key not in str(row) for row in store.list())  # only hashes are stored
+    files = list((server.home / "server").glob("keys.sqlite*"))  # the database and its WAL
+    assert files and all(key.encode() not in f.read_bytes() for f in files)
