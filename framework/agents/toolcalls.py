@@ -6,7 +6,8 @@ LangChain ``AIMessage.tool_calls`` and answers with ``ToolMessage``s.
 
 A failing call goes back to the model as a ``ToolMessage`` and the run goes on, with its kind in
 ``additional_kwargs["openbuilder_error"]``: ``retry`` (the model's arguments were wrong: fix them),
-``failed`` (the tool broke), ``missing`` (no such tool).
+``failed`` (the tool broke), ``missing`` (no such tool), ``repeat`` (the same call again: the next
+model call gets no tools and is asked for the answer).
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
             calls = [{"tool": c["name"], "args": c["args"]} for c in m.tool_calls]
             out.append(AIMessage(content=json.dumps(calls[0] if len(calls) == 1 else calls)))
         elif isinstance(m, ToolMessage):
-            out.append(HumanMessage(content=f"Result of tool {m.name}: {m.text}"))
+            out.append(HumanMessage(content=f"Result of tool {m.name}: {m.text}\nIf this answers "
+                                            "the question, reply now with the final answer in "
+                                            "plain text."))
         else:
             out.append(m)
     return out
@@ -162,6 +165,40 @@ def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessa
     text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False,
                                                              default=str)
     return _tool_message(call, text)
+
+
+def repeated_call(call: dict[str, Any], earlier: list[BaseMessage]) -> ToolMessage | None:
+    """A ToolMessage telling the model it already made this exact call (a loop), else None."""
+    results = {m.tool_call_id: m for m in earlier if isinstance(m, ToolMessage)}
+    for m in earlier:
+        for old in getattr(m, "tool_calls", None) or []:
+            done = results.get(old.get("id") or "")
+            if (old["name"] == call["name"] and old["args"] == call.get("args")
+                    and done is not None and not error_kind(done)):
+                return _tool_message(call, f"You already called {call['name']} with these "
+                                           f"arguments; the result was: {done.text}. Do not call "
+                                           "it again: answer in plain text now.", "repeat")
+    return None
+
+
+FINAL_PROMPT = ("Answer the original question now, in plain text, using the tool results above. "
+                "Do not call tools and do not write JSON.")
+
+
+def final_answer_caller(model: BaseChatModel) -> ToolCaller:
+    """A caller with no tools that asks for the answer: for a model that repeats a tool call."""
+
+    def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
+        msgs = [*_as_prompted(messages), HumanMessage(content=FINAL_PROMPT)]
+        reply = _ai(model.invoke(msgs, config))
+        return AIMessage(content=reply.text, usage_metadata=reply.usage_metadata, id=reply.id)
+
+    return call
+
+
+def looping(messages: list[BaseMessage]) -> bool:
+    """True when the last tool result says the model repeated a call."""
+    return bool(messages) and error_kind(messages[-1]) == "repeat"
 
 
 def error_kind(message: BaseMessage) -> str | None:

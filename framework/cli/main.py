@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from framework.cli import export as export_cmd
 from framework.cli import kb as kb_cmd
 from framework.cli import run as run_cmd
 from framework.cli import spec as spec_cmd
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_cmd.register(sub)
     ui_cmd.register(sub)
     spec_cmd.register(sub)
+    export_cmd.register(sub)
     return parser
 
 

@@ -170,12 +170,12 @@ class App:
         totals = _usage(usage) if usage.total else {
             k: int(values.get("usage", {}).get(k, 0))
             for k in ("input_tokens", "output_tokens", "total_tokens")}
-        yield Event("usage", totals)
         waiting = self.pending(thread)
+        if not waiting and not streamed and values.get("answer"):
+            yield Event("token", {"text": values["answer"], "node": ""})
+        yield Event("usage", totals)
         if waiting:
             yield Event("interrupt", {**waiting, "thread_id": thread})
-        elif not streamed and values.get("answer"):
-            yield Event("token", {"text": values["answer"], "node": ""})
         answer = Answer(answer="" if waiting else values.get("answer", ""),
                         citations=[] if waiting else values.get("citations", []), usage=totals,
                         thread_id=thread, model=self.model_id, interrupt=waiting)

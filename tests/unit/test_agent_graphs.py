@@ -93,7 +93,8 @@ def test_missing_tool_raises_typed_error_with_transcript() -> None:
 
 
 def test_step_limit_raises_typed_error_never_hangs() -> None:
-    app = app_from(f"name: ag4\n{scripted(CALC)}tools: [calculator]\ngraph: {{kind: agent}}\n"
+    calls = [f'{{"tool": "calculator", "args": {{"expression": "{n}+{n}"}}}}' for n in range(4)]
+    app = app_from(f"name: ag4\n{scripted(*calls)}tools: [calculator]\ngraph: {{kind: agent}}\n"
                    "limits: {max_steps: 3}\n")
     events = []
     with pytest.raises(StepLimitError) as info:
@@ -169,3 +170,15 @@ def test_supervisor_stops_after_max_rounds() -> None:
         """))
     events = list(app.stream("go"))
     assert [e.data["node"] for e in events if e.type == "node_start"].count("maths") == 2
+
+
+def test_repeated_tool_call_gets_a_final_answer_without_tools() -> None:
+    app = app_from(f"name: ag5\n{scripted(CALC, CALC, 'It is 42.')}tools: [calculator]\n"
+                   "graph: {kind: agent}\n")
+    events = list(app.stream("what is 6*7?"))
+    statuses = [e.data["status"] for e in events if e.type == "tool_result"]
+    assert statuses == ["success", "repeat"]
+    assert events[-1].data["answer"] == "It is 42."
+    last_prompt = app.graph.get_state(
+        {"configurable": {"thread_id": events[-1].data["thread_id"]}}).values["messages"]
+    assert last_prompt[-1].content == "It is 42."
