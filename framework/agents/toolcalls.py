@@ -47,7 +47,7 @@ _PROMPT = (
 def _describe(tools: Sequence[BaseTool]) -> str:
     lines = []
     for t in tools:
-        props = t.args_schema.model_json_schema().get("properties", {}) if t.args_schema else {}
+        props = t.tool_call_schema.model_json_schema().get("properties", {})  # type: ignore[union-attr]
         args = ", ".join(f"{k} ({v.get('type', 'any')}): {v.get('description', '')}".rstrip(": ")
                          for k, v in props.items()) or "no arguments"
         lines.append(f"- {t.name}: {t.description} Arguments: {args}")
@@ -102,13 +102,17 @@ def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
 
 def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
     """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``."""
-    if not tools:
-        return lambda msgs, config=None: _ai(model.invoke(msgs, config))
-    try:
-        bound = model.bind_tools(list(tools))
-    except NotImplementedError:
-        return _prompted_caller(model, tools)
-    return lambda msgs, config=None: _ai(bound.invoke(msgs, config))
+    runnable: Any = model
+    if tools:
+        try:
+            runnable = model.bind_tools(list(tools))
+        except NotImplementedError:
+            return _prompted_caller(model, tools)
+
+    def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
+        return _ai(runnable.invoke(messages, config))
+
+    return call
 
 
 def _prompted_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:

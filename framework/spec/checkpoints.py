@@ -47,7 +47,7 @@ def postgres_checkpointer(url: str | None = None) -> tuple[Any, Callable[[], Non
         safe = target.split("@")[-1]
         raise ConfigError(f"checkpoints: cannot connect to PostgreSQL at {safe}: "
                           f"{str(exc).strip().splitlines()[0]}") from exc
-    saver = PostgresSaver(conn)  # type: ignore[arg-type]
+    saver = PostgresSaver(conn)
     saver.setup()
     return saver, conn.close
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from framework.spec.models import AppSpec
 
 
 def chat(spec: AppSpec) -> list[str]:
-    g = spec.graph
+    g: Any = spec.graph
     return [
         "from framework.agents.memory import history_for  # noqa: E402  (window/summary memory)",
         f"MEMORY = argparse.Namespace(kind={spec.memory.kind!r}, turns={spec.memory.turns})",
@@ -15,7 +17,7 @@ def chat(spec: AppSpec) -> list[str]:
         "",
         "def build_graph(models: dict[str, Any] | None = None) -> StateGraph:",
         "    models = models or load_models()",
-        f"    model = models[{g.model!r}]",  # type: ignore[union-attr]
+        f"    model = models[{g.model!r}]",
         "",
         "    def chat(state: State, config: RunnableConfig) -> dict[str, Any]:",
         "        history, update = history_for(dict(state), MEMORY, model)",
@@ -35,8 +37,8 @@ def chat(spec: AppSpec) -> list[str]:
 
 
 def agent(spec: AppSpec) -> list[str]:
-    g = spec.graph
-    names = g.tools  # type: ignore[union-attr]
+    g: Any = spec.graph
+    names = g.tools
     return [
         "from framework.agents.agent import current_turn  # noqa: E402",
         "from framework.agents.memory import history_for  # noqa: E402",
@@ -51,7 +53,7 @@ def agent(spec: AppSpec) -> list[str]:
         ") -> StateGraph:",
         "    models = models or load_models()",
         "    tools = tools if tools is not None else load_tools()",
-        f"    model = models[{g.model!r}]",  # type: ignore[union-attr]
+        f"    model = models[{g.model!r}]",
         "    chosen = list(tools.values()) if AGENT_TOOLS is None else "
         "[tools[n] for n in AGENT_TOOLS]",
         "    by_name = {t.name: t for t in chosen}",
@@ -95,13 +97,13 @@ def agent(spec: AppSpec) -> list[str]:
 
 
 def supervisor(spec: AppSpec) -> list[str]:
-    g = spec.graph
+    g: Any = spec.graph
     agents = [{"name": a.name, "description": a.description, "tools": a.tools,
-               "prompt": a.prompt, "model": a.model} for a in g.agents]  # type: ignore[union-attr]
+               "prompt": a.prompt, "model": a.model} for a in g.agents]
     return [
         "from framework.agents.supervisor import Member, build_supervisor_nodes  # noqa: E402",
         f"AGENTS = {agents!r}",
-        f"MAX_ROUNDS = {g.max_rounds}",  # type: ignore[union-attr]
+        f"MAX_ROUNDS = {g.max_rounds}",
         "ANSWER_NODES = {a['name'] for a in AGENTS}",
         "",
         "",
@@ -112,7 +114,7 @@ def supervisor(spec: AppSpec) -> list[str]:
         "    members = [Member(a['name'], a['description'], models[a['model']],",
         "                      [tools[t] for t in a['tools']], a['prompt']) for a in AGENTS]",
         "    # the supervisor picks the next agent (or FINISH); each agent runs its own tool loop",
-        f"    supervise, agent_nodes = build_supervisor_nodes(models[{g.model!r}], members,",  # type: ignore[union-attr]
+        f"    supervise, agent_nodes = build_supervisor_nodes(models[{g.model!r}], members,",
         "        system_prompt=SYSTEM_PROMPT, max_rounds=MAX_ROUNDS, max_steps=MAX_STEPS)",
         "",
         "    def supervisor(state: State, config: RunnableConfig) -> Command:",
@@ -134,7 +136,7 @@ def supervisor(spec: AppSpec) -> list[str]:
 
 
 def rag(spec: AppSpec) -> list[str]:
-    g = spec.graph
+    g: Any = spec.graph
     kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings,
             "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap} for k in spec.knowledge]
     return [
@@ -142,7 +144,7 @@ def rag(spec: AppSpec) -> list[str]:
         "from framework import KnowledgeBase  # noqa: E402",
         "from framework.agents.rag import citations_for, format_sources, retrieval_query  # noqa: E402",
         f"KNOWLEDGE = {kbs!r}  # folders relative to the app file",
-        f"K, HISTORY_TURNS = {g.k}, {g.history_turns}",  # type: ignore[union-attr]
+        f"K, HISTORY_TURNS = {g.k}, {g.history_turns}",
         "ANSWER_NODES = {'answer'}",
         "",
         "",
@@ -160,7 +162,7 @@ def rag(spec: AppSpec) -> list[str]:
         "def build_graph(models: dict[str, Any] | None = None, kbs: list[Any] | None = None,",
         "                base: Path = Path('.'), home: Path = Path('.kb')) -> StateGraph:",
         "    models = models or load_models()",
-        f"    model = models[{g.model!r}]",  # type: ignore[union-attr]
+        f"    model = models[{g.model!r}]",
         "    kbs = kbs if kbs is not None else open_knowledge(base, home)",
         "",
         "    def retrieve(state: State) -> dict[str, Any]:",

@@ -169,7 +169,9 @@ def _approval(node: Any, approve: list[str]) -> list[str]:
 
 
 def _edges(g: WorkflowGraph, commanders: set[str]) -> tuple[list[str], dict[str, list[str]]]:
-    lines, approve, has_out = [], {}, set()
+    lines: list[str] = []
+    approve: dict[str, list[str]] = {}
+    has_out: set[str] = set()
     for edge in g.edges:
         if len(edge.sources) == 1 and edge.sources[0] in commanders:
             approve.setdefault(edge.sources[0], []).append(edge.to)
@@ -187,7 +189,7 @@ def _edges(g: WorkflowGraph, commanders: set[str]) -> tuple[list[str], dict[str,
 
 
 def workflow(spec: AppSpec) -> list[str]:
-    g: WorkflowGraph = spec.graph  # type: ignore[assignment]
+    g: Any = spec.graph
     commanders = {n.id for n in g.nodes if n.kind in ("router", "human_approval")}
     edges, approve = _edges(g, commanders)
     functions: set[str] = set()
