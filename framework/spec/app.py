@@ -79,17 +79,21 @@ class App:
     # ---- running --------------------------------------------------------------------------
 
     def invoke(self, question: str, thread_id: str | None = None) -> Answer:
-        return _final(self.stream(question, thread_id=thread_id))
+        return _final(self._start(question, thread_id, tokens=False))
 
     def stream(self, question: str, thread_id: str | None = None) -> Iterator[Event]:
+        return self._start(question, thread_id, tokens=True)
+
+    def _start(self, question: str, thread_id: str | None, *, tokens: bool) -> Iterator[Event]:
         q = _check_question(question)
         thread = thread_id or uuid.uuid4().hex
         if thread_id:
             self._refuse_busy(thread)
-        return self._run(self._inputs(q), thread)
+        return self._run(self._inputs(q), thread, tokens=tokens)
 
     def resume(self, thread_id: str, action: str = "approve",
                edit: dict[str, Any] | None = None) -> Answer:
+        """Continue a thread and return its answer (see :meth:`stream_resume`)."""
         return _final(self.stream_resume(thread_id, action, edit))
 
     def stream_resume(self, thread_id: str, action: str = "approve",
@@ -122,14 +126,15 @@ class App:
             raise InputError(f"thread {thread!r} {what}; resume it (openbuilder run APP --thread "
                              f"{thread} --resume approve|reject|continue) or use a new thread")
 
-    def _run(self, inputs: Any, thread: str) -> Iterator[Event]:
+    def _run(self, inputs: Any, thread: str, *, tokens: bool = True) -> Iterator[Event]:
         usage = UsageCounter()
         config = self._config(thread, [usage])
         mapper = EventMapper(self.answer_nodes)
         limits = self.spec.limits
         deadline = time.monotonic() + limits.timeout if limits.timeout else None
         try:
-            for mode, payload in self._stream_graph(inputs, config):
+            modes = ["tasks", "updates", "messages"] if tokens else ["updates"]
+            for mode, payload in self._stream_graph(inputs, config, modes):
                 yield from mapper.map(mode, payload)
                 self._check_limits(thread, usage, deadline)
         except RunError as exc:
@@ -138,13 +143,12 @@ class App:
             raise
         yield from self._finish(thread, usage, streamed=mapper.streamed)
 
-    def _stream_graph(self, inputs: Any, config: dict[str, Any]) -> Iterator[Any]:
+    def _stream_graph(self, inputs: Any, config: dict[str, Any],
+                      modes: list[str]) -> Iterator[Any]:
         from langgraph.errors import GraphRecursionError
 
         try:
-            yield from self.graph.stream(inputs, config, stream_mode=["tasks", "updates",
-                                                                      "messages"],
-                                         durability="sync")
+            yield from self.graph.stream(inputs, config, stream_mode=modes, durability="sync")
         except GraphRecursionError as exc:
             raise StepLimitError(
                 f"the run took more than {config['recursion_limit']} graph steps; raise "
