@@ -182,3 +182,31 @@ def test_repeated_tool_call_gets_a_final_answer_without_tools() -> None:
     last_prompt = app.graph.get_state(
         {"configurable": {"thread_id": events[-1].data["thread_id"]}}).values["messages"]
     assert last_prompt[-1].content == "It is 42."
+
+
+def test_agent_searches_a_knowledge_base_tool(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import write_fake_app
+
+    write_fake_app(tmp_path / "kbapp")
+    call = '{"tool": "search_docs", "args": {"query": "similarity search"}}'
+    app = app_from("name: kbag\n" + scripted(call, "FAISS does it [1].") +
+                   "knowledge: [{name: docs, path: kbapp/knowledge, embeddings: hash}]\n"
+                   "graph: {kind: agent}\n", tmp_path)
+    events = list(app.stream("what does similarity search?"))
+    result = next(e for e in events if e.type == "tool_result")
+    assert result.data["name"] == "search_docs" and "FAISS" in result.data["content"]
+    assert events[-1].data["answer"] == "FAISS does it [1]."
+
+
+def test_rag_rewrites_follow_up_with_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import write_fake_app
+
+    write_fake_app(tmp_path / "kbapp")
+    app = app_from("name: rw\n" + scripted("First answer.", "LangGraph checkpoints", "Second.") +
+                   "knowledge: [{name: docs, path: kbapp/knowledge, embeddings: hash}]\n"
+                   "graph: {kind: rag, k: 1, rewrite: model}\n", tmp_path)
+    app.invoke("What is LangGraph?", thread_id="t")
+    events = list(app.stream("and checkpoints?", thread_id="t"))
+    retrieval = next(e for e in events if e.type == "retrieval")
+    assert retrieval.data["query"] == "LangGraph checkpoints"
+    assert events[-1].data["answer"] == "Second."
