@@ -42,19 +42,34 @@ class Member:
     prompt: str = ""
 
 
+def _writer() -> Any:
+    """LangGraph's custom stream writer inside a run (a no-op elsewhere)."""
+    try:
+        from langgraph.config import get_stream_writer
+
+        return get_stream_writer()
+    except RuntimeError:
+        return lambda _: None
+
+
 def run_tool_loop(caller: Any, tools: dict[str, BaseTool], messages: list[BaseMessage],
                   max_steps: int, config: RunnableConfig | None,
                   final: Any = None) -> list[BaseMessage]:
     """Model and tool calls until the model answers; -> the new messages (last one the answer)."""
     new: list[BaseMessage] = []
+    emit = _writer()
     for _ in range(max_steps):
         call = final if final is not None and looping(new) else caller
         reply = call([*messages, *new], config)
         new.append(reply)
         if not reply.tool_calls:
             return new
-        new.extend(repeated_call(call, [*messages, *new]) or run_tool_call(tools, call)
-                   for call in reply.tool_calls)
+        for tc in reply.tool_calls:
+            emit({"event": "tool_call", "name": tc["name"], "args": tc["args"], "id": tc.get("id")})
+            result = repeated_call(dict(tc), [*messages, *new]) or run_tool_call(tools, dict(tc))
+            emit({"event": "tool_result", "name": result.name, "content": result.text,
+                  "id": result.tool_call_id, "status": error_kind(result) or "success"})
+            new.append(result)
         if sum(1 for m in new if error_kind(m) == "missing") >= MAX_MISSING_TOOL_CALLS:
             raise MissingToolError(f"the model kept calling tools that do not exist; available: "
                                    f"{sorted(tools)}", [*current_turn(messages), *new])

@@ -133,7 +133,7 @@ class App:
         limits = self.spec.limits
         deadline = time.monotonic() + limits.timeout if limits.timeout else None
         try:
-            modes = ["tasks", "updates", "messages"] if tokens else ["updates"]
+            modes = ["tasks", "updates", "messages", "custom"] if tokens else ["updates"]
             for mode, payload in self._stream_graph(inputs, config, modes):
                 yield from mapper.map(mode, payload)
                 self._check_limits(thread, usage, deadline)

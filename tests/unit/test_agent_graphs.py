@@ -156,6 +156,9 @@ def test_supervisor_routes_between_agents() -> None:
     events = list(app.stream("2**10 and what day?"))
     started = [e.data["node"] for e in events if e.type == "node_start"]
     assert started == ["supervisor", "maths", "supervisor", "clock", "supervisor"]
+    results = [e.data for e in events if e.type == "tool_result"]
+    assert [(r["name"], r["content"], r["status"]) for r in results] == [
+        ("calculator", "1024", "success")]
     assert events[-1].data["answer"] == "It is Friday."
     messages = app.history(events[-1].data["thread_id"])
     assert [m.name for m in messages if m.type == "ai"] == ["maths", "clock"]
@@ -210,3 +213,11 @@ def test_rag_rewrites_follow_up_with_the_model(tmp_path) -> None:  # type: ignor
     retrieval = next(e for e in events if e.type == "retrieval")
     assert retrieval.data["query"] == "LangGraph checkpoints"
     assert events[-1].data["answer"] == "Second."
+
+
+def test_timeout_stops_the_run_with_a_typed_error() -> None:
+    from framework.agents.errors import RunTimeoutError
+
+    app = app_from("name: to\nmodel: fake:echo\ngraph: {kind: chat}\nlimits: {timeout: 0.000001}\n")
+    with pytest.raises(RunTimeoutError, match="limits.timeout"):
+        app.invoke("hello")
