@@ -23,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPENBUILDER_HOME", tempfile.mkdtemp(prefix="ob-bench-"))
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage  # noqa: E402
+from langchain_core.messages import HumanMessage, SystemMessage  # noqa: E402
 from langchain_core.runnables import RunnableConfig  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from langgraph.graph import END, START, StateGraph  # noqa: E402
@@ -33,7 +33,6 @@ from typing_extensions import TypedDict  # noqa: E402
 from benchmarks.agent_tasks import NOW, TASKS, solved  # noqa: E402
 from framework import get_model  # noqa: E402
 from framework.spec import build, parse_spec  # noqa: E402
-from framework.tools import get_tool  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_NODES = 5
