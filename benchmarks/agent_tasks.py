@@ -5,6 +5,8 @@ The datetime tool is pinned to 2026-01-02T03:04:05Z (a Friday) so date tasks hav
 
 from __future__ import annotations
 
+import re
+
 NOW = "2026-01-02T03:04:05+00:00"
 
 TASKS: list[tuple[str, list[str]]] = [
@@ -12,7 +14,7 @@ TASKS: list[tuple[str, list[str]]] = [
     ("What is 1234 + 5678?", ["6912"]),
     ("What is 999 * 999?", ["998001"]),
     ("What is 2 to the power of 16?", ["65536"]),
-    ("What is 144 divided by 12?", ["12"]),
+    ("What is 156 divided by 12?", ["13"]),
     ("What is the square root of 1764?", ["42"]),
     ("What is 15% of 240?", ["36"]),
     ("What is (48 + 52) * 3?", ["300"]),
@@ -34,5 +36,10 @@ TASKS: list[tuple[str, list[str]]] = [
 
 
 def solved(answer: str, accepted: list[str]) -> bool:
-    text = answer.replace(",", "").lower()
-    return any(a.lower() in text for a in accepted)
+    """The answer states an accepted value as a whole token, in prose (a raw JSON tool call that
+    happens to contain the value does not count)."""
+    text = answer.replace(",", "").strip().lower()
+    if text.startswith("{") or '"tool"' in text:
+        return False
+    return any(re.search(rf"(?<![\w.]){re.escape(a.lower())}(?![\w]|\.\d)", text)
+               for a in accepted)

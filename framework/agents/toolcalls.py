@@ -171,30 +171,55 @@ def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessa
     return _tool_message(call, text)
 
 
+def _echoes_result(call: dict[str, Any], done: ToolMessage) -> bool:
+    """The model passes a tool's own earlier result back to it (``calculator("391")``)."""
+    values = [str(v).strip() for v in (call.get("args") or {}).values()]
+    return bool(values) and all(v == done.text.strip() for v in values)
+
+
 def repeated_call(call: dict[str, Any], earlier: list[BaseMessage]) -> ToolMessage | None:
-    """A ToolMessage telling the model it already made this exact call (a loop), else None."""
+    """A ToolMessage telling the model it already has this result (a loop), else None: the same
+    call again, or the same tool called on its own earlier result."""
     results = {m.tool_call_id: m for m in earlier if isinstance(m, ToolMessage)}
     for m in earlier:
         for old in getattr(m, "tool_calls", None) or []:
             done = results.get(old.get("id") or "")
-            if (old["name"] == call["name"] and old["args"] == call.get("args")
-                    and done is not None and not error_kind(done)):
-                return _tool_message(call, f"You already called {call['name']} with these "
-                                           f"arguments; the result was: {done.text}. Do not call "
-                                           "it again: answer in plain text now.", "repeat")
+            if (done is None or error_kind(done) or old["name"] != call["name"]
+                    or not (old["args"] == call.get("args") or _echoes_result(call, done))):
+                continue
+            return _tool_message(call, f"You already called {call['name']} and have its "
+                                       f"result: {done.text}. Do not call it again: answer in "
+                                       "plain text now.", "repeat")
     return None
 
 
-FINAL_PROMPT = ("Answer the original question now, in plain text, using the tool results above. "
-                "Do not call tools and do not write JSON.")
+FINAL_PROMPT = ("Question: {question}\n\nTool results:\n{results}\n\nAnswer the question in one "
+                "short sentence of plain text, using the tool results. Do not write JSON.")
+
+
+def _final_prompt(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """Earlier turns as they were; this turn as the question plus the tool results, in words."""
+    starts = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    cut = starts[-1] if starts else len(messages)
+    head = [m for m in messages[:cut] if not isinstance(m, ToolMessage)
+            and not (isinstance(m, AIMessage) and m.tool_calls)]
+    question = messages[cut].text if starts else ""
+    calls = {c.get("id"): c for m in messages[cut:] for c in (getattr(m, "tool_calls", None) or [])}
+    lines = []
+    for m in messages[cut:]:
+        if isinstance(m, ToolMessage) and not error_kind(m):
+            call = calls.get(m.tool_call_id, {"name": m.name, "args": {}})
+            args = ", ".join(str(v) for v in (call.get("args") or {}).values())
+            lines.append(f"- {call['name']}({args}) = {m.text}")
+    text = FINAL_PROMPT.format(question=question, results="\n".join(lines) or "(none)")
+    return [*head, HumanMessage(content=text)]
 
 
 def final_answer_caller(model: BaseChatModel) -> ToolCaller:
     """A caller with no tools that asks for the answer: for a model that repeats a tool call."""
 
     def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
-        msgs = [*_as_prompted(messages), HumanMessage(content=FINAL_PROMPT)]
-        reply = _ai(model.invoke(msgs, config))
+        reply = _ai(model.invoke(_final_prompt(messages), config))
         return AIMessage(content=reply.text, usage_metadata=reply.usage_metadata, id=reply.id)
 
     return call
