@@ -72,14 +72,32 @@ def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
 _JSON = re.compile(r"\{.*\}", re.S)
 
 
+def _loads_lenient(text: str) -> Any:
+    """The JSON object in ``text``; small models often drop the closing quote or braces."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    match = _JSON.search(text)
+    candidates = [match.group(0)] if match else []
+    tail = text[start:].rstrip().rstrip("`").rstrip()
+    candidates += [tail + end for end in ("}", "}}", '"}}', '"}')]
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+def looks_like_tool_call(text: str) -> bool:
+    head = text.strip().lstrip("`").removeprefix("json").strip()
+    return head.startswith("{") and ('"tool"' in head or '"name"' in head)
+
+
 def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
     """Tool calls written as JSON in the text (``{"tool": .., "args": ..}``, ``<tool_call>`` too)."""
-    match = _JSON.search(text)
-    if not match:
-        return []
-    try:
-        data = json.loads(match.group(0))
-    except json.JSONDecodeError:
+    data = _loads_lenient(text)
+    if data is None:
         return []
     items = data if isinstance(data, list) else [data]
     calls = []
@@ -134,6 +152,8 @@ def _prompted_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCal
         if calls:
             return AIMessage(content="", tool_calls=calls, usage_metadata=reply.usage_metadata,
                              id=reply.id)
+        if looks_like_tool_call(reply.text):  # a broken call: ask for the answer in words
+            return final_answer_caller(model)(messages, config)
         return reply
 
     return call

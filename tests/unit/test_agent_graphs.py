@@ -221,3 +221,21 @@ def test_timeout_stops_the_run_with_a_typed_error() -> None:
     app = app_from("name: to\nmodel: fake:echo\ngraph: {kind: chat}\nlimits: {timeout: 0.000001}\n")
     with pytest.raises(RunTimeoutError, match="limits.timeout"):
         app.invoke("hello")
+
+
+def test_percent_and_modulo_in_the_calculator() -> None:
+    calc = get_tool("calculator")
+    assert calc.invoke({"expression": "15% * 240"}) == "36"
+    assert calc.invoke({"expression": "7 % 3"}) == "1"
+
+
+def test_prompted_calls_are_parsed_leniently_and_broken_ones_get_an_answer() -> None:
+    from framework.agents.toolcalls import parse_prompted_call
+
+    calls = parse_prompted_call('{"tool": "calculator", "args": {"expression": "sqrt(4)"}',
+                                {"calculator"})
+    assert calls[0]["name"] == "calculator" and calls[0]["args"] == {"expression": "sqrt(4)"}
+    assert parse_prompted_call("The answer is 4.", {"calculator"}) == []
+    app = app_from("name: br\n" + scripted('{"tool": "calculator", "args": {"expression": [}',
+                                           "It is 4.") + "tools: [calculator]\ngraph: {kind: agent}\n")
+    assert app.invoke("sqrt 16?").answer == "It is 4."
