@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo setup dev browser prepare ui test lint typecheck clean
+.PHONY: demo setup dev browser graphviz prepare ui test lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,19 @@ $(VENV)/.setup-dev: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.setup-all
 
-dev: $(VENV)/.setup-dev browser
+dev: $(VENV)/.setup-dev browser graphviz
 
 # Headless Chromium from Debian's packages for the browser test of the builder (root only).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "note: Chromium not installed; the browser test will skip (apt-get install chromium)"; }
+
+# Graphviz's dot from Debian's packages: `openbuilder graph APP --png FILE` draws offline (root only).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz) \
+	  || echo "note: Graphviz not installed; graph --png will ask for it (apt-get install graphviz)"; }
 
 # Join the bundled model once and index the demo app's knowledge (progress bars on stderr).
 prepare: setup

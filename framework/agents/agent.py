@@ -14,7 +14,14 @@ from langgraph.graph import END, START, StateGraph
 from framework.agents.errors import MissingToolError, StepLimitError
 from framework.agents.memory import history_for
 from framework.agents.state import AppState
-from framework.agents.toolcalls import error_kind, run_tool_call, tool_caller
+from framework.agents.toolcalls import (
+    error_kind,
+    final_answer_caller,
+    looping,
+    repeated_call,
+    run_tool_call,
+    tool_caller,
+)
 
 MAX_MISSING_TOOL_CALLS = 2
 
@@ -33,6 +40,7 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
     ``MAX_MISSING_TOOL_CALLS`` times raises :class:`MissingToolError`; both carry the transcript.
     """
     caller = tool_caller(model, tools)
+    final = final_answer_caller(model)
     by_name = {t.name: t for t in tools}
 
     def agent(state: AppState, config: RunnableConfig) -> dict[str, Any]:
@@ -45,7 +53,8 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
                 current_turn(state.get("messages", [])))
         history, update = history_for({**state, "messages": [*state.get("messages", []), *new]},
                                       memory, model)
-        reply = caller([SystemMessage(content=system_prompt), *history], config)
+        call = final if looping(state.get("messages", [])) else caller
+        reply = call([SystemMessage(content=system_prompt), *history], config)
         answer = "" if reply.tool_calls else reply.text.strip()
         if not reply.tool_calls:
             reply = AIMessage(content=answer, usage_metadata=reply.usage_metadata, id=reply.id)
@@ -55,8 +64,10 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
     def run_tools(state: AppState) -> dict[str, Any]:
         last = state["messages"][-1]
         calls = last.tool_calls if isinstance(last, AIMessage) else []
-        results = [run_tool_call(by_name, call) for call in calls]
-        turn = [*current_turn(state["messages"]), *results]
+        earlier = current_turn(state["messages"])
+        results = [repeated_call(dict(call), earlier) or run_tool_call(by_name, dict(call))
+                   for call in calls]
+        turn = [*earlier, *results]
         if sum(1 for m in turn if error_kind(m) == "missing") >= MAX_MISSING_TOOL_CALLS:
             missing = sorted({m.name or "" for m in turn if error_kind(m) == "missing"})
             raise MissingToolError(f"the model kept calling tools that do not exist ({missing}); "

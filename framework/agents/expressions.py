@@ -34,40 +34,45 @@ class ExpressionError(ValueError):
     """An expression outside the allowed language."""
 
 
+def _children(node: ast.AST) -> list[ast.AST] | None:
+    """The sub-expressions to check, or None when ``node`` is outside the language."""
+    if isinstance(node, ast.Expression):
+        return [node.body]
+    if isinstance(node, ast.List | ast.Tuple):
+        return list(node.elts)
+    if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.BoolOp):
+        return list(node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
+        return [node.operand]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        return [node.left, node.right]
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return [node.value]
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in FUNCTIONS and not node.keywords):
+        return list(node.args)
+    return None
+
+
 def _check(node: ast.AST, names: set[str]) -> None:
     """Validate the tree; collect the state variable names it reads into ``names``."""
-    if isinstance(node, ast.Expression):
-        _check(node.body, names)
-    elif isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant):
         if not isinstance(node.value, str | int | float | bool | type(None)):
             raise ExpressionError(f"literal {node.value!r} is not allowed")
-    elif isinstance(node, ast.Name):
+        return
+    if isinstance(node, ast.Name):
         if node.id not in ("True", "False", "None"):
             names.add(node.id)
-    elif isinstance(node, ast.List | ast.Tuple):
-        for elt in node.elts:
-            _check(elt, names)
-    elif isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
-        for sub in (node.left, *node.comparators):
-            _check(sub, names)
-    elif isinstance(node, ast.BoolOp):
-        for sub in node.values:
-            _check(sub, names)
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
-        _check(node.operand, names)
-    elif isinstance(node, ast.BinOp) and type(node.op) in _BIN:
-        _check(node.left, names)
-        _check(node.right, names)
-    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-        _check(node.value, names)
-    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-          and node.func.id in FUNCTIONS and not node.keywords):
-        for arg in node.args:
-            _check(arg, names)
-    else:
+        return
+    children = _children(node)
+    if children is None:
         raise ExpressionError(
             f"{ast.unparse(node)!r} is not allowed; use variables, literals, comparisons, "
             f"and/or/not, + - * / %, x['key'] and the functions {', '.join(sorted(FUNCTIONS))}")
+    for child in children:
+        _check(child, names)
 
 
 def parse_expression(text: str) -> tuple[ast.Expression, set[str]]:

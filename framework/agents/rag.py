@@ -68,8 +68,8 @@ def rewrite_with_model(model: BaseChatModel, question: str, history: list[BaseMe
     lines = "\n".join(f"{m.type}: {m.text}" for m in history[-6:])
     text = model.invoke([HumanMessage(content=REWRITE_PROMPT.format(history=lines,
                                                                     question=question))]).text
-    text = text.strip().strip('"').splitlines()[0].strip() if text.strip() else ""
-    return text or question
+    first = str(text).strip().strip('"').splitlines()
+    return (first[0].strip() if first else "") or question
 
 
 def build_rag_graph(model: BaseChatModel, retriever: Retriever, *, k: int = 4,

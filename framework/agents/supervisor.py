@@ -21,7 +21,14 @@ from langgraph.types import Command
 from framework.agents.agent import MAX_MISSING_TOOL_CALLS, current_turn
 from framework.agents.errors import MissingToolError, StepLimitError
 from framework.agents.state import AppState
-from framework.agents.toolcalls import error_kind, run_tool_call, tool_caller
+from framework.agents.toolcalls import (
+    error_kind,
+    final_answer_caller,
+    looping,
+    repeated_call,
+    run_tool_call,
+    tool_caller,
+)
 
 FINISH = "FINISH"
 
@@ -35,16 +42,34 @@ class Member:
     prompt: str = ""
 
 
+def _writer() -> Any:
+    """LangGraph's custom stream writer inside a run (a no-op elsewhere)."""
+    try:
+        from langgraph.config import get_stream_writer
+
+        return get_stream_writer()
+    except RuntimeError:
+        return lambda _: None
+
+
 def run_tool_loop(caller: Any, tools: dict[str, BaseTool], messages: list[BaseMessage],
-                  max_steps: int, config: RunnableConfig | None) -> list[BaseMessage]:
+                  max_steps: int, config: RunnableConfig | None,
+                  final: Any = None) -> list[BaseMessage]:
     """Model and tool calls until the model answers; -> the new messages (last one the answer)."""
     new: list[BaseMessage] = []
+    emit = _writer()
     for _ in range(max_steps):
-        reply = caller([*messages, *new], config)
+        call = final if final is not None and looping(new) else caller
+        reply = call([*messages, *new], config)
         new.append(reply)
         if not reply.tool_calls:
             return new
-        new.extend(run_tool_call(tools, call) for call in reply.tool_calls)
+        for tc in reply.tool_calls:
+            emit({"event": "tool_call", "name": tc["name"], "args": tc["args"], "id": tc.get("id")})
+            result = repeated_call(dict(tc), [*messages, *new]) or run_tool_call(tools, dict(tc))
+            emit({"event": "tool_result", "name": result.name, "content": result.text,
+                  "id": result.tool_call_id, "status": error_kind(result) or "success"})
+            new.append(result)
         if sum(1 for m in new if error_kind(m) == "missing") >= MAX_MISSING_TOOL_CALLS:
             raise MissingToolError(f"the model kept calling tools that do not exist; available: "
                                    f"{sorted(tools)}", [*current_turn(messages), *new])
@@ -61,9 +86,10 @@ def _pick(text: str, names: list[str]) -> str | None:
     return FINISH if FINISH.lower() in low else None
 
 
-def build_supervisor_graph(supervisor: BaseChatModel, members: Sequence[Member], *,
+def build_supervisor_nodes(supervisor: BaseChatModel, members: Sequence[Member], *,
                            system_prompt: str = "", max_rounds: int = 4,
-                           max_steps: int = 12) -> StateGraph:
+                           max_steps: int = 12) -> tuple[Any, dict[str, Any]]:
+    """-> (the supervisor node, {agent name: agent node}); both return ``Command``s."""
     names = [m.name for m in members]
     roster = "\n".join(f"- {m.name}: {m.description}" for m in members)
 
@@ -95,7 +121,7 @@ def build_supervisor_graph(supervisor: BaseChatModel, members: Sequence[Member],
             context = [m for m in turn if not (isinstance(m, AIMessage) and m.tool_calls)
                        and m.type in ("human", "ai")]
             new = run_tool_loop(caller, by_name, [SystemMessage(content=system), *context],
-                                max_steps, config)
+                                max_steps, config, final_answer_caller(member.model))
             answer = new[-1].text.strip()
             final = AIMessage(content=answer, name=member.name)
             return Command(goto="supervisor", update={
@@ -104,9 +130,18 @@ def build_supervisor_graph(supervisor: BaseChatModel, members: Sequence[Member],
 
         return run
 
+    return supervise, {m.name: member_node(m) for m in members}
+
+
+def build_supervisor_graph(supervisor: BaseChatModel, members: Sequence[Member], *,
+                           system_prompt: str = "", max_rounds: int = 4,
+                           max_steps: int = 12) -> StateGraph:
+    """START -> supervisor -> (agent -> supervisor)* -> END."""
+    supervise, nodes = build_supervisor_nodes(supervisor, members, system_prompt=system_prompt,
+                                              max_rounds=max_rounds, max_steps=max_steps)
     graph = StateGraph(AppState)
-    graph.add_node("supervisor", supervise, destinations=(*names, END))
-    for member in members:
-        graph.add_node(member.name, member_node(member), destinations=("supervisor",))
+    graph.add_node("supervisor", supervise, destinations=(*nodes, END))
+    for name, node in nodes.items():
+        graph.add_node(name, node, destinations=("supervisor",))
     graph.add_edge(START, "supervisor")
     return graph

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from functools import lru_cache
 from typing import Any
 
 
@@ -10,8 +11,13 @@ class TemplateError(ValueError):
     """A template that does not parse or uses an unsupported field."""
 
 
-def template_vars(template: str) -> set[str]:
+def template_vars(template: str) -> frozenset[str]:
     """The variable names a template reads (``{name}``; ``{{`` and ``}}`` are literal braces)."""
+    return _parse(template)
+
+
+@lru_cache(maxsize=4096)
+def _parse(template: str) -> frozenset[str]:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
@@ -22,7 +28,7 @@ def template_vars(template: str) -> set[str]:
             raise TemplateError(f"'{{{field}}}' is not a variable name; use {{name}} with letters, "
                                 "digits and _")
         names.add(field)
-    return names
+    return frozenset(names)
 
 
 def render(template: str, env: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ LangChain ``AIMessage.tool_calls`` and answers with ``ToolMessage``s.
 
 A failing call goes back to the model as a ``ToolMessage`` and the run goes on, with its kind in
 ``additional_kwargs["openbuilder_error"]``: ``retry`` (the model's arguments were wrong: fix them),
-``failed`` (the tool broke), ``missing`` (no such tool).
+``failed`` (the tool broke), ``missing`` (no such tool), ``repeat`` (the same call again: the next
+model call gets no tools and is asked for the answer).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _PROMPT = (
 def _describe(tools: Sequence[BaseTool]) -> str:
     lines = []
     for t in tools:
-        props = t.args_schema.model_json_schema().get("properties", {}) if t.args_schema else {}
+        props = t.tool_call_schema.model_json_schema().get("properties", {})  # type: ignore[union-attr]
         args = ", ".join(f"{k} ({v.get('type', 'any')}): {v.get('description', '')}".rstrip(": ")
                          for k, v in props.items()) or "no arguments"
         lines.append(f"- {t.name}: {t.description} Arguments: {args}")
@@ -60,7 +61,9 @@ def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
             calls = [{"tool": c["name"], "args": c["args"]} for c in m.tool_calls]
             out.append(AIMessage(content=json.dumps(calls[0] if len(calls) == 1 else calls)))
         elif isinstance(m, ToolMessage):
-            out.append(HumanMessage(content=f"Result of tool {m.name}: {m.text}"))
+            out.append(HumanMessage(content=f"Result of tool {m.name}: {m.text}\nIf this answers "
+                                            "the question, reply now with the final answer in "
+                                            "plain text."))
         else:
             out.append(m)
     return out
@@ -69,14 +72,32 @@ def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
 _JSON = re.compile(r"\{.*\}", re.S)
 
 
+def _loads_lenient(text: str) -> Any:
+    """The JSON object in ``text``; small models often drop the closing quote or braces."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    match = _JSON.search(text)
+    candidates = [match.group(0)] if match else []
+    tail = text[start:].rstrip().rstrip("`").rstrip()
+    candidates += [tail + end for end in ("}", "}}", '"}}', '"}')]
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+def looks_like_tool_call(text: str) -> bool:
+    head = text.strip().lstrip("`").removeprefix("json").strip()
+    return head.startswith("{") and ('"tool"' in head or '"name"' in head)
+
+
 def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
     """Tool calls written as JSON in the text (``{"tool": .., "args": ..}``, ``<tool_call>`` too)."""
-    match = _JSON.search(text)
-    if not match:
-        return []
-    try:
-        data = json.loads(match.group(0))
-    except json.JSONDecodeError:
+    data = _loads_lenient(text)
+    if data is None:
         return []
     items = data if isinstance(data, list) else [data]
     calls = []
@@ -99,13 +120,17 @@ def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
 
 def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
     """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``."""
-    if not tools:
-        return lambda msgs, config=None: _ai(model.invoke(msgs, config))
-    try:
-        bound = model.bind_tools(list(tools))
-    except NotImplementedError:
-        return _prompted_caller(model, tools)
-    return lambda msgs, config=None: _ai(bound.invoke(msgs, config))
+    runnable: Any = model
+    if tools:
+        try:
+            runnable = model.bind_tools(list(tools))
+        except NotImplementedError:
+            return _prompted_caller(model, tools)
+
+    def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
+        return _ai(runnable.invoke(messages, config))
+
+    return call
 
 
 def _prompted_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
@@ -127,6 +152,8 @@ def _prompted_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCal
         if calls:
             return AIMessage(content="", tool_calls=calls, usage_metadata=reply.usage_metadata,
                              id=reply.id)
+        if looks_like_tool_call(reply.text):  # a broken call: ask for the answer in words
+            return final_answer_caller(model)(messages, config)
         return reply
 
     return call
@@ -162,6 +189,65 @@ def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessa
     text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False,
                                                              default=str)
     return _tool_message(call, text)
+
+
+def _echoes_result(call: dict[str, Any], done: ToolMessage) -> bool:
+    """The model passes a tool's own earlier result back to it (``calculator("391")``)."""
+    values = [str(v).strip() for v in (call.get("args") or {}).values()]
+    return bool(values) and all(v == done.text.strip() for v in values)
+
+
+def repeated_call(call: dict[str, Any], earlier: list[BaseMessage]) -> ToolMessage | None:
+    """A ToolMessage telling the model it already has this result (a loop), else None: the same
+    call again, or the same tool called on its own earlier result."""
+    results = {m.tool_call_id: m for m in earlier if isinstance(m, ToolMessage)}
+    for m in earlier:
+        for old in getattr(m, "tool_calls", None) or []:
+            done = results.get(old.get("id") or "")
+            if (done is None or error_kind(done) or old["name"] != call["name"]
+                    or not (old["args"] == call.get("args") or _echoes_result(call, done))):
+                continue
+            return _tool_message(call, f"You already called {call['name']} and have its "
+                                       f"result: {done.text}. Do not call it again: answer in "
+                                       "plain text now.", "repeat")
+    return None
+
+
+FINAL_PROMPT = ("Question: {question}\n\nTool results:\n{results}\n\nAnswer the question in one "
+                "short sentence of plain text, using the tool results. Do not write JSON.")
+
+
+def _final_prompt(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """Earlier turns as they were; this turn as the question plus the tool results, in words."""
+    starts = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    cut = starts[-1] if starts else len(messages)
+    head = [m for m in messages[:cut] if not isinstance(m, ToolMessage)
+            and not (isinstance(m, AIMessage) and m.tool_calls)]
+    question = messages[cut].text if starts else ""
+    calls = {c.get("id"): c for m in messages[cut:] for c in (getattr(m, "tool_calls", None) or [])}
+    lines = []
+    for m in messages[cut:]:
+        if isinstance(m, ToolMessage) and not error_kind(m):
+            call = calls.get(m.tool_call_id, {"name": m.name, "args": {}})
+            args = ", ".join(str(v) for v in (call.get("args") or {}).values())
+            lines.append(f"- {call['name']}({args}) = {m.text}")
+    text = FINAL_PROMPT.format(question=question, results="\n".join(lines) or "(none)")
+    return [*head, HumanMessage(content=text)]
+
+
+def final_answer_caller(model: BaseChatModel) -> ToolCaller:
+    """A caller with no tools that asks for the answer: for a model that repeats a tool call."""
+
+    def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
+        reply = _ai(model.invoke(_final_prompt(messages), config))
+        return AIMessage(content=reply.text, usage_metadata=reply.usage_metadata, id=reply.id)
+
+    return call
+
+
+def looping(messages: list[BaseMessage]) -> bool:
+    """True when the last tool result says the model repeated a call."""
+    return bool(messages) and error_kind(messages[-1]) == "repeat"
 
 
 def error_kind(message: BaseMessage) -> str | None:

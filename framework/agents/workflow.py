@@ -28,9 +28,21 @@ Retriever = Callable[[str, int, list[str] | None], list[dict[str, Any]]]
 SubappRunner = Callable[[str], str]
 
 
+class _Env(dict[str, Any]):
+    """Variables templates and expressions read; ``history`` is rendered only when read."""
+
+    def __init__(self, state: AppState) -> None:
+        super().__init__(question=state.get("question", ""), **state.get("vars", {}))
+        self._messages = state.get("messages", [])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "history" and key not in self:
+            self["history"] = "\n".join(f"{m.type}: {m.text}" for m in self._messages[-6:])
+        return super().get(key, default)
+
+
 def _env(state: AppState) -> dict[str, Any]:
-    history = "\n".join(f"{m.type}: {m.text}" for m in state.get("messages", [])[-6:])
-    return {"question": state.get("question", ""), "history": history, **state.get("vars", {})}
+    return _Env(state)
 
 
 def _visit(state: AppState, node_id: str) -> dict[str, int]:

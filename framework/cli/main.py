@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from framework.cli import export as export_cmd
 from framework.cli import kb as kb_cmd
 from framework.cli import run as run_cmd
 from framework.cli import serve as serve_cmd
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui_cmd.register(sub)
     serve_cmd.register(sub)
     spec_cmd.register(sub)
+    export_cmd.register(sub)
     return parser
 
 

@@ -102,20 +102,25 @@ class App:
     # ---- running --------------------------------------------------------------------------
 
     def invoke(self, question: str, thread_id: str | None = None) -> Answer:
-        return _final(self.stream(question, thread_id=thread_id))
+        return _final(self._start(question, thread_id, tokens=False))
 
     def stream(self, question: str, thread_id: str | None = None, *,
                cancel: threading.Event | None = None) -> Iterator[Event]:
         """Typed events as they happen; setting ``cancel`` stops the run at its next token or
         step (the checkpoint keeps what finished)."""
+        return self._start(question, thread_id, tokens=True, cancel=cancel)
+
+    def _start(self, question: str, thread_id: str | None, *, tokens: bool,
+               cancel: threading.Event | None = None) -> Iterator[Event]:
         q = _check_question(question)
         thread = thread_id or uuid.uuid4().hex
         if thread_id:
             self._refuse_busy(thread)
-        return self._run(self._inputs(q), thread, cancel)
+        return self._run(self._inputs(q), thread, tokens=tokens, cancel=cancel)
 
     def resume(self, thread_id: str, action: str = "approve",
                edit: dict[str, Any] | None = None) -> Answer:
+        """Continue a thread and return its answer (see :meth:`stream_resume`)."""
         return _final(self.stream_resume(thread_id, action, edit))
 
     def stream_resume(self, thread_id: str, action: str = "approve",
@@ -136,11 +141,12 @@ class App:
             if waiting:
                 raise ResumeError(f"thread {thread_id!r} waits for approval at "
                                   f"{waiting.get('node')!r}; resume with approve or reject")
-            return self._run(None, thread_id, cancel)
+            return self._run(None, thread_id, cancel=cancel)
         if not waiting:
             raise ResumeError(f"thread {thread_id!r} has no interrupt waiting for approval (its run "
                               "stopped early); resume it with 'continue'")
-        return self._run(Command(resume={"action": action, "edit": edit or {}}), thread_id, cancel)
+        return self._run(Command(resume={"action": action, "edit": edit or {}}), thread_id,
+                         cancel=cancel)
 
     def _refuse_busy(self, thread: str) -> None:
         snap = self._snapshot(thread)
@@ -149,7 +155,7 @@ class App:
             raise InputError(f"thread {thread!r} {what}; resume it (openbuilder run APP --thread "
                              f"{thread} --resume approve|reject|continue) or use a new thread")
 
-    def _run(self, inputs: Any, thread: str,
+    def _run(self, inputs: Any, thread: str, *, tokens: bool = True,
              cancel: threading.Event | None = None) -> Iterator[Event]:
         usage = UsageCounter()
         callbacks: list[Any] = [usage] if cancel is None else [usage, _CancelOnSignal(cancel)]
@@ -158,7 +164,8 @@ class App:
         limits = self.spec.limits
         deadline = time.monotonic() + limits.timeout if limits.timeout else None
         try:
-            for mode, payload in self._stream_graph(inputs, config):
+            modes = ["tasks", "updates", "messages", "custom"] if tokens else ["updates"]
+            for mode, payload in self._stream_graph(inputs, config, modes):
                 yield from mapper.map(mode, payload)
                 self._check_limits(thread, usage, deadline)
         except RunError as exc:
@@ -167,13 +174,12 @@ class App:
             raise
         yield from self._finish(thread, usage, streamed=mapper.streamed)
 
-    def _stream_graph(self, inputs: Any, config: dict[str, Any]) -> Iterator[Any]:
+    def _stream_graph(self, inputs: Any, config: dict[str, Any],
+                      modes: list[str]) -> Iterator[Any]:
         from langgraph.errors import GraphRecursionError
 
         try:
-            yield from self.graph.stream(inputs, config, stream_mode=["tasks", "updates",
-                                                                      "messages"],
-                                         durability="sync")
+            yield from self.graph.stream(inputs, config, stream_mode=modes, durability="sync")
         except GraphRecursionError as exc:
             raise StepLimitError(
                 f"the run took more than {config['recursion_limit']} graph steps; raise "
@@ -199,12 +205,12 @@ class App:
         totals = _usage(usage) if usage.total else {
             k: int(values.get("usage", {}).get(k, 0))
             for k in ("input_tokens", "output_tokens", "total_tokens")}
-        yield Event("usage", totals)
         waiting = self.pending(thread)
+        if not waiting and not streamed and values.get("answer"):
+            yield Event("token", {"text": values["answer"], "node": ""})
+        yield Event("usage", totals)
         if waiting:
             yield Event("interrupt", {**waiting, "thread_id": thread})
-        elif not streamed and values.get("answer"):
-            yield Event("token", {"text": values["answer"], "node": ""})
         answer = Answer(answer="" if waiting else values.get("answer", ""),
                         citations=[] if waiting else values.get("citations", []), usage=totals,
                         thread_id=thread, model=self.model_id, interrupt=waiting)

@@ -28,7 +28,7 @@ Graph = tuple[StateGraph, set[str]]
 
 
 def _rag(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
-    g = spec.graph
+    g: Any = spec.graph
     graph = build_rag_graph(parts.model(g.model), lambda q, k: parts.search(q, k), k=g.k,
                             system_prompt=spec.prompts.system, history_turns=g.history_turns,
                             rewrite=g.rewrite)
@@ -45,19 +45,20 @@ def _system(spec: AppSpec, default: str = GENERIC_PROMPT) -> str:
 
 
 def _chat(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
-    return build_chat_graph(parts.model(spec.graph.model), system_prompt=_system(spec),
+    g: Any = spec.graph
+    return build_chat_graph(parts.model(g.model), system_prompt=_system(spec),
                             memory=spec.memory), {"chat"}
 
 
 def _agent(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
-    g = spec.graph
+    g: Any = spec.graph
     return build_agent_graph(parts.model(g.model), parts.tool_list(g.tools),
                              system_prompt=_system(spec), memory=spec.memory,
                              max_steps=spec.limits.max_steps), {"agent"}
 
 
 def _supervisor(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
-    g = spec.graph
+    g: Any = spec.graph
     members = [Member(a.name, a.description, parts.model(a.model), parts.tool_list(a.tools),
                       a.prompt) for a in g.agents]
     graph = build_supervisor_graph(parts.model(g.model), members, system_prompt=_system(spec, ""),
@@ -77,7 +78,7 @@ def _subapp_runner(path: Path, stack: tuple[Path, ...], where: str) -> Callable[
 
 
 def _workflow(spec: AppSpec, parts: Parts, base: Path, stack: tuple[Path, ...]) -> Graph:
-    g = spec.graph
+    g: Any = spec.graph
     subapps = {}
     for i, node in enumerate(g.nodes):
         if node.kind == "subapp":

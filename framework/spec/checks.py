@@ -6,6 +6,7 @@ Each problem raises :class:`SpecError` naming its field path (``graph.nodes[2].p
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 from framework.agents.expressions import ExpressionError, parse_expression
@@ -123,7 +124,7 @@ def _templates(node: Any) -> list[tuple[str, str]]:
     return []
 
 
-def _check_vars(path: str, names: set[str], produced: set[str]) -> None:
+def _check_vars(path: str, names: Set[str], produced: Set[str]) -> None:
     missing = sorted(names - produced)
     if missing:
         _fail(path, f"variable {missing[0]!r} is not produced by any node; available: "
@@ -153,10 +154,10 @@ def _check_node(i: int, node: Any, spec: AppSpec, usable: list[str], produced: s
     if isinstance(node, RouterNode):
         for j, route in enumerate(node.routes):
             try:
-                _, names = parse_expression(route.when)
+                _, expr_names = parse_expression(route.when)
             except ExpressionError as exc:
                 _fail(f"{base}.routes[{j}].when", str(exc))
-            _check_vars(f"{base}.routes[{j}].when", names, produced)
+            _check_vars(f"{base}.routes[{j}].when", expr_names, produced)
 
 
 def _targets(i: int, node: Any) -> list[tuple[str, str]]:

@@ -31,6 +31,8 @@ class EventMapper:
     def map(self, mode: str, payload: Any) -> Iterator[Event]:
         if mode == "messages":
             yield from self._token(*payload)
+        elif mode == "custom":
+            yield from self._custom(payload)
         elif mode == "tasks":
             yield from self._task(payload)
         elif mode == "updates":
@@ -44,6 +46,12 @@ class EventMapper:
                 and node in self.answer_nodes and NOSTREAM_TAG not in (meta.get("tags") or [])):
             self.streamed = True
             yield Event("token", {"text": chunk.text, "node": node})
+
+    def _custom(self, payload: Any) -> Iterator[Event]:
+        """Events a node wrote itself (tool calls inside a supervisor's agents)."""
+        if isinstance(payload, dict) and payload.get("event") in ("tool_call", "tool_result"):
+            data = {k: jsonable(v) for k, v in payload.items() if k != "event"}
+            yield Event(payload["event"], data)
 
     def _task(self, payload: dict[str, Any]) -> Iterator[Event]:
         name = payload.get("name", "")

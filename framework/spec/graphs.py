@@ -121,8 +121,8 @@ class RouterNode(_Node):
         return self
 
     def targets(self) -> list[str]:
-        out = [r.to for r in self.routes] + list((self.classify.choices.values()
-                                                   if self.classify else []))
+        out = [r.to for r in self.routes] + list(self.classify.choices.values()
+                                                   if self.classify else [])
         out.append(self.default)
         if self.on_limit:
             out.append(self.on_limit)

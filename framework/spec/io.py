@@ -72,7 +72,7 @@ def parse_spec(text: str, file: str = "<spec>") -> AppSpec:
         raise SpecError(f"invalid YAML: {problem}", file=file, line=line) from exc
     if not isinstance(data, dict):
         raise SpecError("an app spec must be a mapping with at least 'name' and 'model'", file=file)
-    original = SPEC_VERSION
+    original: int = SPEC_VERSION
     try:
         data, original = migrate(data)
         spec = AppSpec.model_validate(data)

@@ -90,6 +90,13 @@ def make_model(spec: AppSpec, name: str) -> BaseChatModel:
     return model.with_fallbacks(backups)  # type: ignore[return-value]
 
 
+def _searcher(parts: Parts, name: str) -> Any:
+    def search(query: str, k: int) -> list[dict[str, Any]]:
+        return parts.search(query, k, [name])
+
+    return search
+
+
 def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
     parts = Parts(spec)
     parts.model("default")  # a bad model id fails before any indexing work
@@ -97,8 +104,6 @@ def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
     for cfg in spec.tools:
         parts.tools[cfg.name] = get_tool(cfg.name, **cfg.settings)
     for kb_spec in spec.knowledge:
-        kb_name = kb_spec.name
-        parts.tools[kb_tool_name(kb_name)] = knowledge_search_tool(
-            kb_name, lambda q, k, n=kb_name: parts.search(q, k, [n]),
-            description=kb_spec.description)
+        parts.tools[kb_tool_name(kb_spec.name)] = knowledge_search_tool(
+            kb_spec.name, _searcher(parts, kb_spec.name), description=kb_spec.description)
     return parts

@@ -6,6 +6,7 @@ import ast
 import datetime as dt
 import math
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,8 @@ _FUNCS: dict[str, Callable[..., Any]] = {
 }
 _CONSTS = {"pi": math.pi, "e": math.e}
 MAX_EXPONENT = 10_000
+# "15%" (a percent sign not followed by an operand) is 15/100; "7 % 3" stays modulo
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?!\s*[\d(.])")
 MAX_LENGTH = 500
 
 
@@ -56,6 +59,7 @@ def _eval(node: ast.AST) -> Any:
 def calculate(expression: str) -> str:
     """Evaluate an arithmetic expression safely and return the result as text."""
     text = expression.strip().replace("^", "**").replace("×", "*").replace("÷", "/")
+    text = _PERCENT.sub(r"(\1/100)", text)
     if not text:
         raise ModelRetry("the expression is empty; pass e.g. '2 * (3 + 4)'")
     if len(text) > MAX_LENGTH:

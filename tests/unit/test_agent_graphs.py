@@ -93,7 +93,8 @@ def test_missing_tool_raises_typed_error_with_transcript() -> None:
 
 
 def test_step_limit_raises_typed_error_never_hangs() -> None:
-    app = app_from(f"name: ag4\n{scripted(CALC)}tools: [calculator]\ngraph: {{kind: agent}}\n"
+    calls = [f'{{"tool": "calculator", "args": {{"expression": "{n}+{n}"}}}}' for n in range(4)]
+    app = app_from(f"name: ag4\n{scripted(*calls)}tools: [calculator]\ngraph: {{kind: agent}}\n"
                    "limits: {max_steps: 3}\n")
     events = []
     with pytest.raises(StepLimitError) as info:
@@ -155,6 +156,9 @@ def test_supervisor_routes_between_agents() -> None:
     events = list(app.stream("2**10 and what day?"))
     started = [e.data["node"] for e in events if e.type == "node_start"]
     assert started == ["supervisor", "maths", "supervisor", "clock", "supervisor"]
+    results = [e.data for e in events if e.type == "tool_result"]
+    assert [(r["name"], r["content"], r["status"]) for r in results] == [
+        ("calculator", "1024", "success")]
     assert events[-1].data["answer"] == "It is Friday."
     messages = app.history(events[-1].data["thread_id"])
     assert [m.name for m in messages if m.type == "ai"] == ["maths", "clock"]
@@ -169,3 +173,69 @@ def test_supervisor_stops_after_max_rounds() -> None:
         """))
     events = list(app.stream("go"))
     assert [e.data["node"] for e in events if e.type == "node_start"].count("maths") == 2
+
+
+def test_repeated_tool_call_gets_a_final_answer_without_tools() -> None:
+    app = app_from(f"name: ag5\n{scripted(CALC, CALC, 'It is 42.')}tools: [calculator]\n"
+                   "graph: {kind: agent}\n")
+    events = list(app.stream("what is 6*7?"))
+    statuses = [e.data["status"] for e in events if e.type == "tool_result"]
+    assert statuses == ["success", "repeat"]
+    assert events[-1].data["answer"] == "It is 42."
+    last_prompt = app.graph.get_state(
+        {"configurable": {"thread_id": events[-1].data["thread_id"]}}).values["messages"]
+    assert last_prompt[-1].content == "It is 42."
+
+
+def test_agent_searches_a_knowledge_base_tool(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import write_fake_app
+
+    write_fake_app(tmp_path / "kbapp")
+    call = '{"tool": "search_docs", "args": {"query": "similarity search"}}'
+    app = app_from("name: kbag\n" + scripted(call, "FAISS does it [1].") +
+                   "knowledge: [{name: docs, path: kbapp/knowledge, embeddings: hash}]\n"
+                   "graph: {kind: agent}\n", tmp_path)
+    events = list(app.stream("what does similarity search?"))
+    result = next(e for e in events if e.type == "tool_result")
+    assert result.data["name"] == "search_docs" and "FAISS" in result.data["content"]
+    assert events[-1].data["answer"] == "FAISS does it [1]."
+
+
+def test_rag_rewrites_follow_up_with_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import write_fake_app
+
+    write_fake_app(tmp_path / "kbapp")
+    app = app_from("name: rw\n" + scripted("First answer.", "LangGraph checkpoints", "Second.") +
+                   "knowledge: [{name: docs, path: kbapp/knowledge, embeddings: hash}]\n"
+                   "graph: {kind: rag, k: 1, rewrite: model}\n", tmp_path)
+    app.invoke("What is LangGraph?", thread_id="t")
+    events = list(app.stream("and checkpoints?", thread_id="t"))
+    retrieval = next(e for e in events if e.type == "retrieval")
+    assert retrieval.data["query"] == "LangGraph checkpoints"
+    assert events[-1].data["answer"] == "Second."
+
+
+def test_timeout_stops_the_run_with_a_typed_error() -> None:
+    from framework.agents.errors import RunTimeoutError
+
+    app = app_from("name: to\nmodel: fake:echo\ngraph: {kind: chat}\nlimits: {timeout: 0.000001}\n")
+    with pytest.raises(RunTimeoutError, match="limits.timeout"):
+        app.invoke("hello")
+
+
+def test_percent_and_modulo_in_the_calculator() -> None:
+    calc = get_tool("calculator")
+    assert calc.invoke({"expression": "15% * 240"}) == "36"
+    assert calc.invoke({"expression": "7 % 3"}) == "1"
+
+
+def test_prompted_calls_are_parsed_leniently_and_broken_ones_get_an_answer() -> None:
+    from framework.agents.toolcalls import parse_prompted_call
+
+    calls = parse_prompted_call('{"tool": "calculator", "args": {"expression": "sqrt(4)"}',
+                                {"calculator"})
+    assert calls[0]["name"] == "calculator" and calls[0]["args"] == {"expression": "sqrt(4)"}
+    assert parse_prompted_call("The answer is 4.", {"calculator"}) == []
+    app = app_from("name: br\n" + scripted('{"tool": "calculator", "args": {"expression": [}',
+                                           "It is 4.") + "tools: [calculator]\ngraph: {kind: agent}\n")
+    assert app.invoke("sqrt 16?").answer == "It is 4."

@@ -161,3 +161,14 @@ def test_validate_cli_names_path_and_line(tmp_path) -> None:
     proc = run_cli("spec", "validate", str(app))
     assert proc.returncode == 2
     assert f"{app}:10: graph.nodes[3].prompt:" in proc.stderr and "nope" in proc.stderr
+
+
+def test_migrate_cli_rewrites_a_v0_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    old = tmp_path / "app.yaml"
+    old.write_text("name: old\ntype: chat\nmodel: fake:echo\nsystem_prompt: Be brief.\n")
+    out = tmp_path / "new.yaml"
+    proc = run_cli("spec", "migrate", str(old), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    spec = parse_spec(out.read_text())
+    assert spec.spec_version == 1 and spec.graph.kind == "chat"
+    assert spec.prompts.system == "Be brief."

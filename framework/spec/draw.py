@@ -1,0 +1,86 @@
+"""Draw an app's graph offline: Mermaid text, Graphviz dot text, or a PNG through ``dot``.
+
+The graph is built exactly as ``build`` builds it, but with placeholder models and no knowledge
+indexing, so drawing needs no model weights, no network and no embeddings.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from framework.errors import ConfigError
+from framework.spec.models import AppSpec
+
+
+def _placeholder_parts(spec: AppSpec) -> Any:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from framework.spec.wiring import Parts
+    from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
+
+    parts = Parts(spec)
+    for name in ["default", *spec.models]:
+        parts._models[name] = FakeListChatModel(responses=["(drawing)"])
+    for cfg in spec.tools:
+        parts.tools[cfg.name] = get_tool(cfg.name, **cfg.settings)
+    for kb in spec.knowledge:
+        parts.tools[kb_tool_name(kb.name)] = knowledge_search_tool(kb.name, lambda q, k: [])
+    return parts
+
+
+def drawable(spec: AppSpec) -> Any:
+    """LangGraph's drawable graph (nodes and edges) of the compiled app graph."""
+    from framework.agents.workflow import build_workflow_graph
+    from framework.spec.build import BUILDERS
+    from framework.spec.checks import check_spec
+
+    check_spec(spec)
+    parts = _placeholder_parts(spec)
+    if spec.graph.kind == "workflow":
+        subapps = {n.id: (lambda text: text) for n in spec.graph.nodes if n.kind == "subapp"}
+        graph = build_workflow_graph(spec.graph, models=parts.model, retriever=None,
+                                     tools=parts.tools, subapps=subapps)
+    else:
+        graph, _ = BUILDERS[spec.graph.kind](spec, parts, Path("."), ())
+    return graph.compile().get_graph()
+
+
+def to_mermaid(spec: AppSpec) -> str:
+    return str(drawable(spec).draw_mermaid())
+
+
+def _label(node_id: str) -> str:
+    return {"__start__": "start", "__end__": "end"}.get(node_id, node_id)
+
+
+def to_dot(spec: AppSpec) -> str:
+    g = drawable(spec)
+    lines = [f'digraph "{spec.name}" {{', "  rankdir=TB;",
+             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];']
+    for node_id in g.nodes:
+        shape = ' shape=oval, fillcolor="#dddddd"' if node_id.startswith("__") else ""
+        lines.append(f'  "{node_id}" [label="{_label(node_id)}"{shape}];')
+    for edge in g.edges:
+        style = ' [style=dashed]' if edge.conditional else ""
+        lines.append(f'  "{edge.source}" -> "{edge.target}"{style};')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def draw_png(spec: AppSpec, path: Path) -> None:
+    """Render with Graphviz ``dot`` (offline). Debian: ``apt-get install graphviz``."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise ConfigError("drawing a PNG needs Graphviz's 'dot' command: apt-get install graphviz "
+                          "(or use --mermaid / --dot for text)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    proc = subprocess.run([dot, "-Tpng", "-o", str(tmp)], input=to_dot(spec), text=True,
+                          capture_output=True, timeout=60)
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"dot failed: {proc.stderr.strip()}")
+    tmp.replace(path)
