@@ -98,6 +98,7 @@ class FaissStore(VectorStore):
         if not np.all(np.isfinite(arr)):
             raise InputError("embeddings contain NaN or infinite values; nothing was added")
         self._check_dimension(arr.shape[1])
+        arr = _normalise(arr)
         id_list = [i if i is not None else _new_id() for i in (ids or [None] * len(texts))]
         if len(id_list) != len(texts) or len(set(id_list)) != len(id_list):
             raise InputError("ids must be unique and as many as the texts")
@@ -148,7 +149,10 @@ class FaissStore(VectorStore):
             if self._index is None or self._index.ntotal == 0:
                 return []
             query = np.asarray([embedding], dtype=np.float32)
+            if not np.all(np.isfinite(query)):
+                raise InputError("the query vector contains NaN or infinite values")
             self._check_dimension(query.shape[1])
+            query = _normalise(query)
             total = int(self._index.ntotal)
             fetch = min(total, k if filter is None else max(k * 10, 100))
             while True:
@@ -254,6 +258,12 @@ class FaissStore(VectorStore):
 
     def close(self) -> None:
         self._docs.close()
+
+
+def _normalise(arr: np.ndarray) -> np.ndarray:
+    """Unit-length rows (inner product = cosine); zero rows stay zero."""
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    return np.ascontiguousarray(arr / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
 def _check_k(k: int) -> None:
