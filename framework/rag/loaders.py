@@ -7,8 +7,9 @@ A BEIR-layout ``corpus.jsonl`` (``_id``, ``title``, ``text``) gives one document
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -91,16 +92,33 @@ def _load_jsonl(path: Path, text: str) -> Iterator[LoadedDoc]:
         yield LoadedDoc(doc_id, full, meta)
 
 
-def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """Expand files and folders -> (file, root it was found under), supported types only."""
+def _wanted(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+
+    def hit(patterns: Sequence[str]) -> bool:
+        return any(fnmatch(rel, p) or fnmatch(name, p) for p in patterns)
+
+    return (not include or hit(include)) and not hit(exclude)
+
+
+def discover(paths: Iterable[Path], *, include: Sequence[str] = (),
+             exclude: Sequence[str] = ()) -> list[tuple[Path, Path]]:
+    """Expand files and folders -> (file, root it was found under), supported types only.
+
+    In folders, ``include`` and ``exclude`` are glob patterns matched against the path relative
+    to the folder or the file name (``*.md``, ``drafts/*``); hidden files and folders are skipped.
+    """
     out: list[tuple[Path, Path]] = []
     for p in paths:
         if not p.exists():
             raise InputError(f"{p} does not exist; give a file or folder to ingest")
         if p.is_dir():
-            out.extend((f, p) for f in sorted(p.rglob("*"))
-                       if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                       and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                        and not any(part.startswith(".") for part in rel.parts)
+                        and _wanted(rel.as_posix(), include, exclude)):
+                    out.append((f, p))
         else:
             out.append((p, p.parent))
     return out

@@ -190,6 +190,31 @@ class DocStore:
         for r in rows:
             yield Row(r[0], r[1], r[2], json.loads(r[3]))
 
+    def iter_texts(self, batch: int = 5000) -> Iterable[tuple[int, str]]:
+        """(int id, text) of every chunk in int id order, read in batches."""
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT int_id, text FROM chunks WHERE int_id > ? ORDER BY int_id LIMIT ?",
+                    (last, batch)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    def ids_for(self, keys: Sequence[str]) -> list[str]:
+        """Chunk ids whose id or ``metadata.doc_id`` is one of ``keys``."""
+        out: list[str] = []
+        with self._lock:
+            for start in range(0, len(keys), 400):
+                part = list(keys[start:start + 400])
+                marks = ",".join("?" * len(part))
+                out.extend(r[0] for r in self._conn.execute(
+                    f"SELECT id FROM chunks WHERE id IN ({marks}) "
+                    f"OR json_extract(metadata, '$.doc_id') IN ({marks})", part + part))
+        return sorted(set(out))
+
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ INDEX_FILE = "index.faiss"
 DOCS_FILE = "docs.sqlite"
 MANIFEST_FILE = "manifest.json"
 MAX_K = 10_000
+log = logging.getLogger("openbuilder.rag")
 
 
 def _faiss() -> Any:
@@ -36,7 +38,7 @@ def _faiss() -> Any:
     return faiss
 
 
-def _matches(metadata: dict[str, Any], flt: dict[str, Any] | Callable[[dict[str, Any]], bool]) -> bool:
+def matches(metadata: dict[str, Any], flt: dict[str, Any] | Callable[[dict[str, Any]], bool]) -> bool:
     if callable(flt):
         return bool(flt(metadata))
     for key, want in flt.items():
@@ -66,6 +68,11 @@ class FaissStore(VectorStore):
         self._index_generation = -1
         if self.dimension:
             self._open_index()
+
+    @property
+    def docs(self) -> DocStore:
+        """The SQLite document store (the source of truth this index is derived from)."""
+        return self._docs
 
     # -- LangChain VectorStore --------------------------------------------------------------
     @property
@@ -144,7 +151,7 @@ class FaissStore(VectorStore):
     def similarity_search_with_score_by_vector(
         self, embedding: Sequence[float], k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        _check_k(k)
+        check_k(k)
         with self._lock:
             if self._index is None or self._index.ntotal == 0:
                 return []
@@ -163,7 +170,7 @@ class FaissStore(VectorStore):
                 out = [(Document(page_content=rows[i].text, metadata=rows[i].metadata,
                                  id=rows[i].id), s)
                        for i, s in pairs if i in rows
-                       and (filter is None or _matches(rows[i].metadata, filter))]
+                       and (filter is None or matches(rows[i].metadata, filter))]
                 if len(out) >= k or fetch >= total:
                     return out[:k]
                 fetch = min(total, fetch * 4)
@@ -206,17 +213,22 @@ class FaissStore(VectorStore):
         if self._index is not None:
             return self._index
         assert self.dimension is not None
-        faiss = _faiss()
         generation = self._docs.generation()
         loaded = self._load_index_file(generation) if self.path else None
         if loaded is None:
-            loaded = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
-            ids, vecs = self._docs.all_vectors(self.dimension)
-            if len(ids):
-                loaded.add_with_ids(vecs, ids)
+            loaded = self._new_index_from_docstore()
         self._index = loaded
         self._index_generation = generation
         return loaded
+
+    def _new_index_from_docstore(self) -> Any:
+        assert self.dimension is not None
+        faiss = _faiss()
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        ids, vecs = self._docs.all_vectors(self.dimension)
+        if len(ids):
+            index.add_with_ids(vecs, ids)
+        return index
 
     def _load_index_file(self, generation: int) -> Any:
         assert self.path is not None
@@ -231,12 +243,27 @@ class FaissStore(VectorStore):
         if manifest.get("generation") != generation:
             return None
         if hashlib.sha256(data).hexdigest() != manifest.get("index_sha256"):
-            return None  # truncated or corrupt: rebuilt from the document store
+            log.warning("%s is truncated or corrupt (checksum mismatch); rebuilding it from the "
+                        "document store %s, which is intact", index_path, self.path / DOCS_FILE)
+            return None
         faiss = _faiss()
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         if index.d != self.dimension or index.ntotal != self._docs.count():
             return None
         return index
+
+    def rebuild_index(self) -> int:
+        """Rebuild the index from the vectors in the document store -> vectors indexed."""
+        with self._lock:
+            self._index = None
+            if self.dimension is None:
+                return 0
+            self._index = self._new_index_from_docstore()
+            self._index_generation = self._docs.generation()
+            return int(self._index.ntotal)
+
+    def index_description(self) -> str:
+        return "IDMap2,Flat" if self.dimension else "none"
 
     def save(self, extra: dict[str, Any] | None = None) -> None:
         """Write the index and manifest atomically (the document store is always committed)."""
@@ -266,7 +293,7 @@ def _normalise(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
-def _check_k(k: int) -> None:
+def check_k(k: int) -> None:
     if not isinstance(k, int) or k <= 0:
         raise InputError(f"k must be a positive whole number, got {k!r}")
     if k > MAX_K:
