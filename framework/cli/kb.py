@@ -31,6 +31,8 @@ def register(sub: Any) -> None:
     se.add_argument("--kb", required=True, type=Path, help="knowledge base folder")
     se.add_argument("-k", type=int, default=10, help="number of hits")
     se.add_argument("--mode", default="dense", choices=MODES, help="dense, bm25 or hybrid")
+    se.add_argument("--reranker", default=None, metavar="auto|off|NAME",
+                    help="cross-encoder reranking: auto uses a BGE reranker if found locally")
     se.add_argument("--json", action="store_true", help="print hits as JSON")
     se.set_defaults(func=cmd_search)
 
@@ -68,13 +70,13 @@ def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def _open_existing(path: Path) -> Any:
+def _open_existing(path: Path, **kwargs: Any) -> Any:
     from framework.rag.knowledge_base import KnowledgeBase, exists
 
     if not exists(path):
         raise InputError(f"no knowledge base at {path}; create one with "
                          f"'openbuilder kb ingest FILES --kb {path}'")
-    return KnowledgeBase(path)
+    return KnowledgeBase(path, **kwargs)
 
 
 def _open_for_build(args: argparse.Namespace) -> Any:
@@ -119,7 +121,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         raise InputError("the query is empty; give some text to search for")
-    kb = _open_existing(args.kb)
+    kb = _open_existing(args.kb, reranker=args.reranker)
     hits = kb.search(args.query, k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=2))

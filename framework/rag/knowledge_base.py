@@ -18,10 +18,12 @@ from framework.rag.embed_cache import EmbeddingCache
 from framework.rag.embeddings import get_embeddings
 from framework.rag.hybrid import SEARCH_MODES, Searcher
 from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
-from framework.rag.stores.faiss_store import DOCS_FILE, FaissStore
+from framework.rag.rerank import CrossEncoderReranker, find_reranker
+from framework.rag.stores.faiss_store import DOCS_FILE, MAX_K, FaissStore, check_k
 
 EMBED_BATCH = 64
 CACHE_FILE = "embed_cache.sqlite"
+RERANK_POOL = 20
 __all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists"]
 
 
@@ -59,7 +61,7 @@ class KnowledgeBase:
 
     def __init__(self, path: str | Path, embeddings: Embeddings | str | None = None,
                  *, chunk_size: int = 800, chunk_overlap: int = 120,
-                 cache: bool = True) -> None:
+                 cache: bool = True, reranker: str | CrossEncoderReranker | None = None) -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise InputError(f"knowledge base path {self.path} is a file; give a folder")
@@ -75,6 +77,8 @@ class KnowledgeBase:
         self._check_model()
         self.cache = EmbeddingCache(self.path / CACHE_FILE if cache else None)
         self.searcher = Searcher(self.store, self.path)
+        self.reranker = (reranker if isinstance(reranker, CrossEncoderReranker)
+                         else find_reranker(reranker))
 
     @property
     def model_name(self) -> str:
@@ -188,7 +192,12 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 10, filter: dict[str, Any] | None = None,
                mode: str = "dense") -> list[Hit]:
         """The ``k`` best chunks for ``query``; ``mode`` is dense, bm25 or hybrid (RRF)."""
-        pairs = self.searcher.search(query, k, filter, mode)
+        if self.reranker is None:
+            pairs = self.searcher.search(query, k, filter, mode)
+        else:
+            check_k(k)
+            pool = self.searcher.search(query, min(max(4 * k, RERANK_POOL), MAX_K), filter, mode)
+            pairs = self.reranker.rerank(query, [r for r, _ in pool], lambda r: r.text, k)
         return [Hit(id=row.id, score=float(score), text=row.text, metadata=row.metadata)
                 for row, score in pairs]
 
