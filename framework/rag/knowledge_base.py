@@ -61,7 +61,8 @@ class KnowledgeBase:
 
     def __init__(self, path: str | Path, embeddings: Embeddings | str | None = None,
                  *, chunk_size: int = 800, chunk_overlap: int = 120,
-                 cache: bool = True, reranker: str | CrossEncoderReranker | None = None) -> None:
+                 cache: bool = True, reranker: str | CrossEncoderReranker | None = None,
+                 index: str | dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise InputError(f"knowledge base path {self.path} is a file; give a folder")
@@ -73,7 +74,7 @@ class KnowledgeBase:
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self._check_model_before_open()
-        self.store = FaissStore(self.embeddings, self.path)
+        self.store = FaissStore(self.embeddings, self.path, index=index)
         self._check_model()
         self.cache = EmbeddingCache(self.path / CACHE_FILE if cache else None)
         self.searcher = Searcher(self.store, self.path)

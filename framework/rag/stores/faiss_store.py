@@ -23,19 +23,15 @@ from langchain_core.vectorstores import VectorStore
 
 from framework.errors import InputError, KnowledgeBaseError
 from framework.paths import atomic_write_bytes, atomic_write_text
+from framework.rag.stores import faiss_index
 from framework.rag.stores.docstore import DocStore
+from framework.rag.stores.faiss_index import IndexConfig
 
 INDEX_FILE = "index.faiss"
 DOCS_FILE = "docs.sqlite"
 MANIFEST_FILE = "manifest.json"
 MAX_K = 10_000
 log = logging.getLogger("openbuilder.rag")
-
-
-def _faiss() -> Any:
-    import faiss
-
-    return faiss
 
 
 def matches(metadata: dict[str, Any], flt: dict[str, Any] | Callable[[dict[str, Any]], bool]) -> bool:
@@ -55,7 +51,8 @@ class FaissStore(VectorStore):
     """Inner-product search over normalised vectors (cosine similarity)."""
 
     def __init__(self, embedding: Embeddings, path: str | Path | None = None,
-                 *, dimension: int | None = None) -> None:
+                 *, dimension: int | None = None,
+                 index: IndexConfig | str | dict[str, Any] | None = None) -> None:
         self._embedding = embedding
         self.path = Path(path) if path else None
         if self.path:
@@ -64,8 +61,16 @@ class FaissStore(VectorStore):
         self._lock = threading.RLock()
         stored_dim = self._docs.get_meta("dimension")
         self.dimension: int | None = int(stored_dim) if stored_dim else dimension
+        stored_config = self._docs.get_meta("index_config")
+        if index is not None or stored_config is None:
+            self.config = IndexConfig.parse(index)
+            self._docs.set_meta("index_config", json.dumps(self.config.as_dict()))
+        else:
+            self.config = IndexConfig.parse(json.loads(stored_config))
         self._index: Any = None
         self._index_generation = -1
+        self._version = 0  # bumped on every change, so the GPU copy knows when to refresh
+        self._gpu = faiss_index.GpuMirror(self.config.gpu)
         if self.dimension:
             self._open_index()
 
@@ -113,11 +118,30 @@ class FaissStore(VectorStore):
         with self._lock:
             index = self._open_index()  # before the upsert, which the index then mirrors
             new_int, old_int = self._docs.upsert(id_list, list(texts), metas, arr, group)
-            if old_int:
-                index.remove_ids(np.array(old_int, dtype=np.int64))
+            if old_int and not self._remove(old_int):
+                return id_list  # HNSW: rebuilt from the document store on next use
             index.add_with_ids(arr, np.array(new_int, dtype=np.int64))
-            self._index_generation = self._docs.generation()
+            self._changed()
+            if faiss_index.kind_of(index) != self._wanted_kind():  # enough vectors to train now
+                self.rebuild_index()
         return id_list
+
+    def _changed(self) -> None:
+        self._index_generation = self._docs.generation()
+        self._version += 1
+        self._gpu.invalidate()
+
+    def _remove(self, int_ids: Sequence[int]) -> bool:
+        """Remove from the index; False when the index cannot (HNSW) and was dropped instead."""
+        if self._index is None:
+            return False
+        if faiss_index.kind_of(self._index) == "hnsw":
+            self._index = None
+            self._gpu.invalidate()
+            return False
+        self._index.remove_ids(np.array(int_ids, dtype=np.int64))
+        self._changed()
+        return True
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         group = kwargs.get("group")
@@ -125,9 +149,8 @@ class FaissStore(VectorStore):
             return False
         with self._lock:
             old = self._docs.delete(ids or [], group=group)
-            if old and self._index is not None:
-                self._index.remove_ids(np.array(old, dtype=np.int64))
-                self._index_generation = self._docs.generation()
+            if old:
+                self._remove(old)
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
@@ -153,27 +176,51 @@ class FaissStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         check_k(k)
         with self._lock:
-            if self._index is None or self._index.ntotal == 0:
+            if self.dimension is None or self._docs.count() == 0:
                 return []
             query = np.asarray([embedding], dtype=np.float32)
             if not np.all(np.isfinite(query)):
                 raise InputError("the query vector contains NaN or infinite values")
             self._check_dimension(query.shape[1])
             query = _normalise(query)
-            total = int(self._index.ntotal)
+            index = self._open_index()
+            allowed = None if filter is None else self._docs.int_ids_matching(filter)
+            if allowed is not None:
+                return self._search_selected(index, query, k, allowed, filter)
+            total = int(index.ntotal)
             fetch = min(total, k if filter is None else max(k * 10, 100))
             while True:
-                scores, labels = self._index.search(query, fetch)
-                pairs = [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True)
-                         if i >= 0]
-                rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
-                out = [(Document(page_content=rows[i].text, metadata=rows[i].metadata,
-                                 id=rows[i].id), s)
-                       for i, s in pairs if i in rows
-                       and (filter is None or matches(rows[i].metadata, filter))]
+                pairs = self._raw_search(index, query, fetch, None)
+                out = self._rows(pairs, filter)
                 if len(out) >= k or fetch >= total:
                     return out[:k]
                 fetch = min(total, fetch * 4)
+
+    def _search_selected(self, index: Any, query: np.ndarray, k: int, allowed: np.ndarray,
+                         flt: Any) -> list[tuple[Document, float]]:
+        """Pre-filtered search: FAISS only considers the ids that match the filter."""
+        if len(allowed) == 0:
+            return []
+        selector = faiss_index.id_selector(allowed)
+        pairs = self._raw_search(index, query, min(k, len(allowed)), selector)
+        return self._rows(pairs, flt)[:k]
+
+    def _raw_search(self, index: Any, query: np.ndarray, k: int,
+                    selector: Any) -> list[tuple[int, float]]:
+        kind = faiss_index.kind_of(index)
+        gpu = None if selector is not None else self._gpu.get(index, kind, self._version)
+        if gpu is not None:  # pragma: no cover - needs a GPU
+            scores, labels = gpu.search(query, k)
+        else:
+            params = faiss_index.search_params(kind, self.config, selector)
+            scores, labels = index.search(query, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+
+    def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Document, float]]:
+        rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
+        return [(Document(page_content=rows[i].text, metadata=rows[i].metadata, id=rows[i].id), s)
+                for i, s in pairs
+                if i in rows and (flt is None or matches(rows[i].metadata, flt))]
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         return lambda score: (score + 1.0) / 2.0
@@ -223,12 +270,13 @@ class FaissStore(VectorStore):
 
     def _new_index_from_docstore(self) -> Any:
         assert self.dimension is not None
-        faiss = _faiss()
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
         ids, vecs = self._docs.all_vectors(self.dimension)
-        if len(ids):
-            index.add_with_ids(vecs, ids)
-        return index
+        kind = faiss_index.choose_kind(self.config, len(ids), self.dimension)
+        return faiss_index.build(kind, self.config, self.dimension, ids, vecs)
+
+    def _wanted_kind(self) -> str:
+        assert self.dimension is not None
+        return faiss_index.choose_kind(self.config, self._docs.count(), self.dimension)
 
     def _load_index_file(self, generation: int) -> Any:
         assert self.path is not None
@@ -246,9 +294,13 @@ class FaissStore(VectorStore):
             log.warning("%s is truncated or corrupt (checksum mismatch); rebuilding it from the "
                         "document store %s, which is intact", index_path, self.path / DOCS_FILE)
             return None
-        faiss = _faiss()
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        if index.d != self.dimension or index.ntotal != self._docs.count():
+        faiss = faiss_index.faiss_module()
+        try:
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except RuntimeError:
+            return None
+        if (index.d != self.dimension or index.ntotal != self._docs.count()
+                or faiss_index.kind_of(index) != self._wanted_kind()):
             return None
         return index
 
@@ -259,11 +311,16 @@ class FaissStore(VectorStore):
             if self.dimension is None:
                 return 0
             self._index = self._new_index_from_docstore()
-            self._index_generation = self._docs.generation()
+            self._changed()
             return int(self._index.ntotal)
 
     def index_description(self) -> str:
-        return "IDMap2,Flat" if self.dimension else "none"
+        with self._lock:
+            if self.dimension is None:
+                return "none"
+            index = self._open_index()
+            where = "GPU" if self._gpu.enabled else "CPU"
+            return f"{faiss_index.describe(index)} ({self.config.kind}, searched on the {where})"
 
     def save(self, extra: dict[str, Any] | None = None) -> None:
         """Write the index and manifest atomically (the document store is always committed)."""
@@ -273,15 +330,22 @@ class FaissStore(VectorStore):
             if self.dimension is None:
                 return
             index = self._open_index()
-            data = _faiss().serialize_index(index).tobytes()
+            if faiss_index.kind_of(index) != self._wanted_kind():  # auto: the corpus grew
+                index = self.rebuild_and_get()
+            data = faiss_index.faiss_module().serialize_index(faiss_index.to_cpu(index)).tobytes()
             atomic_write_bytes(self.path / INDEX_FILE, data)
             manifest = {
                 "format": 1, "generation": self._docs.generation(), "dimension": self.dimension,
                 "count": int(index.ntotal), "index_sha256": hashlib.sha256(data).hexdigest(),
-                "index_type": "IDMap2,Flat", "metric": "inner_product",
+                "index_type": faiss_index.describe(index), "index_config": self.config.as_dict(),
+                "metric": "inner_product",
             }
             manifest.update(extra or {})
             atomic_write_text(self.path / MANIFEST_FILE, json.dumps(manifest, indent=2))
+
+    def rebuild_and_get(self) -> Any:
+        self.rebuild_index()
+        return self._index
 
     def close(self) -> None:
         self._docs.close()
