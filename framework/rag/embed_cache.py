@@ -94,7 +94,9 @@ class EmbeddingCache:
         for h, t in zip(hashes, texts, strict=True):
             if h not in found and h not in missing:
                 missing[h] = t
-        todo = list(missing.items())
+        # longest first: each batch then holds texts of similar length (less padding), as when
+        # the model sorts a whole corpus itself
+        todo = sorted(missing.items(), key=lambda item: -len(item[1]))
         for start in range(0, len(todo), batch_size):
             part = todo[start:start + batch_size]
             vecs = np.asarray(embed_batch([t for _, t in part]), dtype=np.float32)

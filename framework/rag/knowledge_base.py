@@ -21,7 +21,7 @@ from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
 from framework.rag.rerank import CrossEncoderReranker, find_reranker
 from framework.rag.stores.faiss_store import DOCS_FILE, MAX_K, FaissStore, check_k
 
-EMBED_BATCH = 64
+EMBED_BATCH = 512  # texts per embed call (the model batches inside, sorted by length)
 CACHE_FILE = "embed_cache.sqlite"
 RERANK_POOL = 20
 __all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists"]

@@ -69,7 +69,8 @@ def test_cache_is_keyed_by_model(tmp_path: Path) -> None:
         return [[1.0, float(len(t))] for t in texts]
 
     vecs, n = cache.embed("m1", ["a", "bb", "a"], embed)
-    assert n == 2 and vecs.shape == (3, 2) and calls == [["a", "bb"]]
+    assert n == 2 and vecs.shape == (3, 2) and calls == [["bb", "a"]], "longest first"
+    assert vecs[0].tolist() == vecs[2].tolist() == [1.0, 1.0] and vecs[1].tolist() == [1.0, 2.0]
     _, n = cache.embed("m1", ["bb"], embed)
     assert n == 0
     _, n = cache.embed("m2", ["bb"], embed)

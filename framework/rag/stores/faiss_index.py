@@ -26,10 +26,16 @@ AUTO_IVF_FROM = 100_000
 log = logging.getLogger("openbuilder.rag")
 
 
-def faiss_module() -> Any:
-    import faiss
+_FAISS: Any = None
 
-    return faiss
+
+def faiss_module() -> Any:
+    global _FAISS
+    if _FAISS is None:
+        import faiss
+
+        _FAISS = faiss
+    return _FAISS
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ class FaissStore(VectorStore):
             self.config = IndexConfig.parse(json.loads(stored_config))
         self._index: Any = None
         self._index_generation = -1
+        self._kind_cache: tuple[Any, str] = (None, "flat")
         self._version = 0  # bumped on every change, so the GPU copy knows when to refresh
         self._gpu = faiss_index.GpuMirror(self.config.gpu)
         if self.dimension:
@@ -176,7 +177,7 @@ class FaissStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         check_k(k)
         with self._lock:
-            if self.dimension is None or self._docs.count() == 0:
+            if self.dimension is None:
                 return []
             query = np.asarray([embedding], dtype=np.float32)
             if not np.all(np.isfinite(query)):
@@ -184,6 +185,8 @@ class FaissStore(VectorStore):
             self._check_dimension(query.shape[1])
             query = _normalise(query)
             index = self._open_index()
+            if index.ntotal == 0:
+                return []
             allowed = None if filter is None else self._docs.int_ids_matching(filter)
             if allowed is not None:
                 return self._search_selected(index, query, k, allowed, filter)
@@ -207,10 +210,14 @@ class FaissStore(VectorStore):
 
     def _raw_search(self, index: Any, query: np.ndarray, k: int,
                     selector: Any) -> list[tuple[int, float]]:
-        kind = faiss_index.kind_of(index)
+        if self._kind_cache[0] is not index:
+            self._kind_cache = (index, faiss_index.kind_of(index))
+        kind = self._kind_cache[1]
         gpu = None if selector is not None else self._gpu.get(index, kind, self._version)
         if gpu is not None:  # pragma: no cover - needs a GPU
             scores, labels = gpu.search(query, k)
+        elif selector is None and kind == "flat":
+            scores, labels = index.search(query, k)
         else:
             params = faiss_index.search_params(kind, self.config, selector)
             scores, labels = index.search(query, k, params=params)
