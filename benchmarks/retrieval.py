@@ -175,7 +175,8 @@ def latency(n: int, dim: int = 384, queries: int = 300) -> dict[str, float]:
             t_raw.append(time.perf_counter() - s)
         store.close()
     ms = 1e3
-    return {"n": n, "ratio_mean": float(np.mean(t_ob) / np.mean(t_raw)), "p50_ms": ms * float(np.percentile(t_ob, 50)), "p95_ms": ms * float(np.percentile(t_ob, 95)),
+    return {"n": n, "ratio_mean": float(np.mean(t_ob) / np.mean(t_raw)),
+            "p50_ms": ms * float(np.percentile(t_ob, 50)), "p95_ms": ms * float(np.percentile(t_ob, 95)),
             "raw_p50_ms": ms * float(np.percentile(t_raw, 50)),
             "raw_p95_ms": ms * float(np.percentile(t_raw, 95)),
             "index_bytes_per_vector": index_bytes / n, "docstore_bytes_per_chunk": doc_bytes / n}

@@ -63,6 +63,8 @@ def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embeddings", help="embedding model name or folder (default: BGE small)")
     p.add_argument("--chunk-size", type=int, default=800)
     p.add_argument("--chunk-overlap", type=int, default=120)
+    p.add_argument("--chunk-unit", choices=("chars", "tokens"), default="chars",
+                   help="measure chunk size and overlap in characters or model tokens")
     p.add_argument("--index", choices=("auto", "flat", "hnsw", "ivf", "ivfpq"), default=None,
                    help="FAISS index kind (default: auto, flat below 100k chunks, IVF above)")
     p.add_argument("--include", action="append", default=[], metavar="GLOB",
@@ -87,7 +89,8 @@ def _open_for_build(args: argparse.Namespace) -> Any:
     if args.chunk_size <= 0 or not 0 <= args.chunk_overlap < args.chunk_size:
         raise InputError("--chunk-size must be positive and --chunk-overlap below it")
     return KnowledgeBase(args.kb, args.embeddings, chunk_size=args.chunk_size,
-                         chunk_overlap=args.chunk_overlap, index=args.index)
+                         chunk_overlap=args.chunk_overlap, index=args.index,
+                         chunk_unit=args.chunk_unit)
 
 
 def _print_report(kb: Any, report: Any, as_json: bool) -> None:

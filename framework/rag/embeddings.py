@@ -136,6 +136,12 @@ class SentenceTransformerEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(list(texts))
 
+    def token_offsets(self, text: str) -> list[int]:
+        """Character offset where each of the model's tokens starts (for token-sized chunks)."""
+        enc = self._st().tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                                   verbose=False)
+        return [int(start) for start, _ in enc["offset_mapping"]]
+
     def embed_query(self, text: str) -> list[float]:
         return self._encode([self.profile.query_instruction + text])[0]
 

@@ -13,7 +13,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from framework.errors import EmbeddingMismatchError, InputError
-from framework.rag.chunking import chunk_text
+from framework.rag.chunking import TokenMeasure, chunk_text
 from framework.rag.embed_cache import EmbeddingCache
 from framework.rag.embeddings import get_embeddings
 from framework.rag.hybrid import SEARCH_MODES, Searcher
@@ -62,7 +62,7 @@ class KnowledgeBase:
     def __init__(self, path: str | Path, embeddings: Embeddings | str | None = None,
                  *, chunk_size: int = 800, chunk_overlap: int = 120,
                  cache: bool = True, reranker: str | CrossEncoderReranker | None = None,
-                 index: str | dict[str, Any] | None = None) -> None:
+                 index: str | dict[str, Any] | None = None, chunk_unit: str = "chars") -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise InputError(f"knowledge base path {self.path} is a file; give a folder")
@@ -71,8 +71,16 @@ class KnowledgeBase:
             embeddings = _stored_model(self.path)
         self.embeddings = (embeddings if isinstance(embeddings, Embeddings)
                            else get_embeddings(embeddings))
+        if chunk_unit not in ("chars", "tokens"):
+            raise InputError(f"chunk_unit {chunk_unit!r} is unknown; use 'chars' or 'tokens'")
+        if chunk_unit == "tokens" and not hasattr(self.embeddings, "token_offsets"):
+            raise InputError(f"embedding model {_model_name(self.embeddings)!r} exposes no tokenizer; "
+                             "use chunk_unit='chars'")
+        if chunk_size <= 0 or not 0 <= chunk_overlap < chunk_size:
+            raise InputError("chunk size must be positive and the overlap below it")
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
+        self.chunk_unit = chunk_unit
         self._check_model_before_open()
         self.store = FaissStore(self.embeddings, self.path, index=index)
         self._check_model()
@@ -134,7 +142,7 @@ class KnowledgeBase:
                      progress: bool) -> None:
         name = _group_name(file)
         try:
-            fingerprint = _fingerprint(file, self.chunk_size, self.chunk_overlap)
+            fingerprint = _fingerprint(file, self.chunk_size, self.chunk_overlap, self.chunk_unit)
             if known.get(name) == fingerprint:
                 report.unchanged += 1
                 return
@@ -160,16 +168,27 @@ class KnowledgeBase:
             report.added += 1
 
     def _chunks(self, docs: Sequence[LoadedDoc]) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+        """Chunk texts, metadata and ids (``doc_id#n``, numbered across a document's pages)."""
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
         ids: list[str] = []
+        numbers: dict[str, int] = {}
         for doc in docs:
-            for n, chunk in enumerate(chunk_text(doc.text, self.chunk_size, self.chunk_overlap)):
+            for chunk in self._split(doc.text):
+                n = numbers.get(doc.doc_id, 0)
+                numbers[doc.doc_id] = n + 1
                 texts.append(chunk.text)
                 ids.append(f"{doc.doc_id}#{n}")
                 metas.append({**doc.metadata, "doc_id": doc.doc_id, "chunk": n,
                               "heading": chunk.heading, "span": [chunk.start, chunk.end]})
         return texts, metas, ids
+
+    def _split(self, text: str) -> list[Any]:
+        measure = None
+        if self.chunk_unit == "tokens":
+            offsets = self.embeddings.token_offsets  # type: ignore[attr-defined]
+            measure = TokenMeasure(offsets(text))
+        return chunk_text(text, self.chunk_size, self.chunk_overlap, measure)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents (every chunk of each ``doc_id``) or chunks by id; -> chunks removed."""
@@ -237,12 +256,13 @@ def _group_name(path: Path) -> str:
     return path.resolve().as_posix()
 
 
-def _fingerprint(path: Path, size: int, overlap: int) -> str:
+def _fingerprint(path: Path, size: int, overlap: int, unit: str = "chars") -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return json.dumps([digest.hexdigest(), size, overlap])
+    settings: list[Any] = [digest.hexdigest(), size, overlap] + ([unit] if unit != "chars" else [])
+    return json.dumps(settings)
 
 
 def _bar(enabled: bool, total: int, name: str) -> Any:

@@ -1,7 +1,8 @@
 """File loaders: one file -> documents (``doc_id``, text, metadata), or a reason it was skipped.
 
-A BEIR-layout ``corpus.jsonl`` (``_id``, ``title``, ``text``) gives one document per line with
-``_id`` as its id.
+Text and Markdown, HTML (readable text only), PDF (one document per page, ``metadata["page"]``),
+DOCX, CSV (one document per row) and JSON Lines. A BEIR-layout ``corpus.jsonl`` (``_id``,
+``title``, ``text``) gives one document per line with ``_id`` as its id.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import InputError
+from framework.rag import formats
+from framework.rag.formats import SkipFile
+
+__all__ = ["SUPPORTED_SUFFIXES", "LoadedDoc", "SkipFile", "discover", "load_file"]
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".jsonl", ".html", ".htm", ".pdf", ".docx", ".csv"}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -27,16 +32,26 @@ class LoadedDoc:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-class SkipFile(InputError):
-    """A file that cannot be loaded; ingestion reports it and goes on."""
-
-
-def _read_text(path: Path) -> str:
+def _check_size(path: Path) -> int:
     size = path.stat().st_size
     if size == 0:
         raise SkipFile(f"{path}: file is empty")
     if size > MAX_FILE_BYTES:
-        raise SkipFile(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+        raise SkipFile(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; "
+                       "split it into smaller files")
+    return size
+
+
+def _check_magic(path: Path, magic: bytes, what: str) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if magic not in head[:1024 if magic == b"%PDF-" else len(magic)]:
+        raise SkipFile(f"{path}: not a {what} file (its first bytes do not say so); "
+                       "is the file extension wrong?")
+
+
+def _read_text(path: Path) -> str:
+    _check_size(path)
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise SkipFile(f"{path}: looks like a binary file, not text (NUL bytes found)")
@@ -56,12 +71,31 @@ def load_file(path: Path, doc_id: str | None = None) -> list[LoadedDoc]:
     if suffix not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"{path}: unsupported file type {suffix or '(none)'}; supported: "
                        + ", ".join(sorted(SUPPORTED_SUFFIXES)))
+    name = doc_id or path.name
+    source: dict[str, Any] = {"source": str(path)}
+    if suffix in (".pdf", ".docx"):
+        _check_size(path)
+        if suffix == ".pdf":
+            _check_magic(path, b"%PDF-", "PDF")
+            return [LoadedDoc(name, text, {**source, "title": path.stem, "page": page})
+                    for page, text in formats.load_pdf(path)]
+        _check_magic(path, b"PK", ".docx (a zip package)")
+        body, meta = formats.load_docx(path)
+        return [LoadedDoc(name, body, {**source, **meta})]
     text = _read_text(path)
     if suffix == ".jsonl":
         return list(_load_jsonl(path, text))
+    if suffix in (".html", ".htm"):
+        body, meta = formats.load_html(path, text)
+        return [LoadedDoc(name, body, {**source, **meta})]
+    if suffix == ".csv":
+        docs = [LoadedDoc(row_id, body, {**source, "title": path.stem, **meta})
+                for row_id, body, meta in formats.load_csv(path, text)]
+        if not docs:
+            raise SkipFile(f"{path}: the CSV has no rows with values")
+        return docs
     title = _markdown_title(text) if suffix in {".md", ".markdown"} else ""
-    meta: dict[str, Any] = {"source": str(path), "title": title or path.stem}
-    return [LoadedDoc(doc_id or path.name, text, meta)]
+    return [LoadedDoc(name, text, {**source, "title": title or path.stem})]
 
 
 def _markdown_title(text: str) -> str:
