@@ -44,7 +44,9 @@ class EmbeddingCache:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
 
-    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    def get(self, model: str, hashes: Sequence[str],
+            dimension: int | None = None) -> dict[str, np.ndarray]:
+        """Cached vectors by text hash (those of another ``dimension`` are ignored)."""
         out: dict[str, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(hashes), 500):
@@ -54,7 +56,8 @@ class EmbeddingCache:
                     f"SELECT text_hash, vector FROM vectors WHERE model=? AND text_hash IN ({marks})",
                     [model, *part],
                 ):
-                    out[h] = np.frombuffer(blob, dtype=np.float32)
+                    if dimension is None or len(blob) == 4 * dimension:
+                        out[h] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def put(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -83,13 +86,14 @@ class EmbeddingCache:
 
     def embed(self, model: str, texts: Sequence[str],
               embed_batch: Callable[[list[str]], list[list[float]]], *, batch_size: int = 64,
-              on_batch: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+              on_batch: Callable[[int], None] | None = None,
+              dimension: int | None = None) -> tuple[np.ndarray, int]:
         """Vectors for ``texts``, embedding only those not cached -> (vectors, texts embedded).
 
         Identical texts are embedded once. Each embedded batch is committed before the next.
         """
         hashes = [text_hash(t) for t in texts]
-        found = self.get(model, hashes)
+        found = self.get(model, hashes, dimension)
         missing: dict[str, str] = {}
         for h, t in zip(hashes, texts, strict=True):
             if h not in found and h not in missing:
@@ -102,6 +106,11 @@ class EmbeddingCache:
             vecs = np.asarray(embed_batch([t for _, t in part]), dtype=np.float32)
             if vecs.ndim != 2 or vecs.shape[0] != len(part):
                 raise InputError(f"the embedding model returned {vecs.shape} for {len(part)} texts")
+            if dimension is not None and vecs.shape[1] != dimension:
+                raise InputError(
+                    f"embedding model {model!r} returned vectors of dimension {vecs.shape[1]}, but "
+                    f"this knowledge base holds dimension {dimension}; nothing was added. Use the "
+                    "model that built it, or build a new knowledge base")
             if not np.all(np.isfinite(vecs)):
                 raise InputError(f"embedding model {model!r} returned NaN or infinite values; "
                                  "nothing from this batch was stored")

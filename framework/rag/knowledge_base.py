@@ -155,7 +155,7 @@ class KnowledgeBase:
         try:
             vectors, embedded = self.cache.embed(
                 self.model_name, texts, self.embeddings.embed_documents, batch_size=EMBED_BATCH,
-                on_batch=bar.update if bar else None)
+                on_batch=bar.update if bar else None, dimension=self.store.dimension)
         finally:
             if bar:
                 bar.close()
