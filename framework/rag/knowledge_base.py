@@ -98,7 +98,8 @@ class KnowledgeBase:
         if built_with is not None and built_with != self.model_name:
             raise EmbeddingMismatchError(
                 f"knowledge base {self.path} was built with embedding model {built_with!r}, "
-                f"but {self.model_name!r} is in use; open it with {built_with!r} or rebuild it"
+                f"but {self.model_name!r} is in use; open it with {built_with!r} (or without naming "
+                "a model), or build a new knowledge base in another folder"
             )
 
     def _check_model(self) -> None:
