@@ -1,4 +1,4 @@
-"""``openbuilder kb ingest|search|stats``."""
+"""``openbuilder kb ingest|sync|search|stats|delete|rebuild|eval``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 
 from framework.errors import InputError
 
+MODES = ("dense", "bm25", "hybrid")
+
 
 def register(sub: Any) -> None:
     kb = sub.add_parser("kb", help="build and search knowledge bases")
@@ -16,18 +18,21 @@ def register(sub: Any) -> None:
 
     ing = kbs.add_parser("ingest", help="add files and folders to a knowledge base")
     ing.add_argument("paths", nargs="+", type=Path, help="files or folders")
-    ing.add_argument("--kb", required=True, type=Path, help="knowledge base folder")
-    ing.add_argument("--embeddings", help="embedding model name or folder (default: BGE small)")
-    ing.add_argument("--chunk-size", type=int, default=800)
-    ing.add_argument("--chunk-overlap", type=int, default=120)
-    ing.add_argument("--json", action="store_true", help="print the report as JSON")
+    _build_options(ing)
     ing.set_defaults(func=cmd_ingest)
+
+    sy = kbs.add_parser("sync", help="make a knowledge base match a folder (incremental)")
+    sy.add_argument("folder", type=Path, help="the folder of documents")
+    _build_options(sy)
+    sy.set_defaults(func=cmd_sync)
 
     se = kbs.add_parser("search", help="search a knowledge base")
     se.add_argument("query")
     se.add_argument("--kb", required=True, type=Path, help="knowledge base folder")
     se.add_argument("-k", type=int, default=10, help="number of hits")
-    se.add_argument("--mode", default="dense", help="dense")
+    se.add_argument("--mode", default="dense", choices=MODES, help="dense, bm25 or hybrid")
+    se.add_argument("--reranker", default=None, metavar="auto|off|NAME",
+                    help="cross-encoder reranking: auto uses a BGE reranker if found locally")
     se.add_argument("--json", action="store_true", help="print hits as JSON")
     se.set_defaults(func=cmd_search)
 
@@ -35,41 +40,93 @@ def register(sub: Any) -> None:
     st.add_argument("--kb", required=True, type=Path)
     st.set_defaults(func=cmd_stats)
 
+    de = kbs.add_parser("delete", help="delete documents (by doc_id) or chunks (by id)")
+    de.add_argument("ids", nargs="+", help="document ids or chunk ids")
+    de.add_argument("--kb", required=True, type=Path)
+    de.set_defaults(func=cmd_delete)
 
-def _open_existing(path: Path) -> Any:
+    rb = kbs.add_parser("rebuild", help="rebuild the FAISS and BM25 indexes from the document store")
+    rb.add_argument("--kb", required=True, type=Path)
+    rb.set_defaults(func=cmd_rebuild)
+
+    ev = kbs.add_parser("eval", help="nDCG@10, Recall@10, Recall@100, MRR@10 on BEIR queries/qrels")
+    ev.add_argument("--kb", required=True, type=Path)
+    ev.add_argument("--queries", required=True, type=Path, help="queries.jsonl (_id, text)")
+    ev.add_argument("--qrels", required=True, type=Path, help="qrels .tsv (query-id corpus-id score)")
+    ev.add_argument("--mode", default="dense", choices=MODES)
+    ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    ev.set_defaults(func=cmd_eval)
+
+
+def _build_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kb", required=True, type=Path, help="knowledge base folder")
+    p.add_argument("--embeddings", help="embedding model name or folder (default: BGE small)")
+    p.add_argument("--chunk-size", type=int, default=800)
+    p.add_argument("--chunk-overlap", type=int, default=120)
+    p.add_argument("--chunk-unit", choices=("chars", "tokens"), default="chars",
+                   help="measure chunk size and overlap in characters or model tokens")
+    p.add_argument("--index", choices=("auto", "flat", "hnsw", "ivf", "ivfpq"), default=None,
+                   help="FAISS index kind (default: auto, flat below 100k chunks, IVF above)")
+    p.add_argument("--include", action="append", default=[], metavar="GLOB",
+                   help="only files matching this glob (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="skip files matching this glob (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _open_existing(path: Path, **kwargs: Any) -> Any:
     from framework.rag.knowledge_base import KnowledgeBase, exists
 
     if not exists(path):
         raise InputError(f"no knowledge base at {path}; create one with "
                          f"'openbuilder kb ingest FILES --kb {path}'")
-    return KnowledgeBase(path)
+    return KnowledgeBase(path, **kwargs)
+
+
+def _open_for_build(args: argparse.Namespace) -> Any:
+    from framework.rag.knowledge_base import KnowledgeBase
+
+    if args.chunk_size <= 0 or not 0 <= args.chunk_overlap < args.chunk_size:
+        raise InputError("--chunk-size must be positive and --chunk-overlap below it")
+    return KnowledgeBase(args.kb, args.embeddings, chunk_size=args.chunk_size,
+                         chunk_overlap=args.chunk_overlap, index=args.index,
+                         chunk_unit=args.chunk_unit)
+
+
+def _print_report(kb: Any, report: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+          f"unchanged {report.unchanged} files; {report.chunks} chunks written, "
+          f"{report.embedded} embedded with {kb.model_name}")
+    for reason in report.skipped:
+        print(f"skipped: {reason}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from framework.rag.knowledge_base import KnowledgeBase
-
     for p in args.paths:
         if not p.exists():
             raise InputError(f"{p} does not exist; give files or folders to ingest")
-    if args.chunk_size <= 0 or not 0 <= args.chunk_overlap < args.chunk_size:
-        raise InputError("--chunk-size must be positive and --chunk-overlap below it")
-    kb = KnowledgeBase(args.kb, args.embeddings, chunk_size=args.chunk_size,
-                       chunk_overlap=args.chunk_overlap)
-    report = kb.add_files(args.paths, progress=True)
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-    else:
-        print(f"added {report.added}, updated {report.updated}, unchanged {report.unchanged} "
-              f"files; {report.chunks} chunks embedded with {kb.model_name}")
-        for reason in report.skipped:
-            print(f"skipped: {reason}")
+    kb = _open_for_build(args)
+    report = kb.add_files(args.paths, progress=True, include=args.include, exclude=args.exclude)
+    _print_report(kb, report, args.json)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        raise InputError(f"{args.folder} is not a folder; give the folder to sync from")
+    kb = _open_for_build(args)
+    report = kb.sync(args.folder, progress=True, include=args.include, exclude=args.exclude)
+    _print_report(kb, report, args.json)
     return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         raise InputError("the query is empty; give some text to search for")
-    kb = _open_existing(args.kb)
+    kb = _open_existing(args.kb, reranker=args.reranker)
     hits = kb.search(args.query, k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=2))
@@ -83,4 +140,41 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     kb = _open_existing(args.kb)
     print(json.dumps(kb.stats(), indent=2))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    kb = _open_existing(args.kb)
+    removed = kb.delete(args.ids)
+    if removed == 0:
+        raise InputError(f"no document or chunk with id {', '.join(args.ids)} in {args.kb}")
+    print(f"deleted {removed} chunks")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    kb = _open_existing(args.kb)
+    info = kb.rebuild()
+    print(f"rebuilt {args.kb}: {info['vectors']} vectors, {info['bm25_chunks']} chunks in BM25")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from framework.rag.metrics import evaluate, load_qrels, load_queries, run_queries
+
+    queries, qrels = load_queries(args.queries), load_qrels(args.qrels)
+    kb = _open_existing(args.kb)
+
+    def search(text: str, depth: int) -> list[str]:
+        hits = kb.search(text, k=min(depth * 3, 10_000), mode=args.mode)
+        return [str(h.metadata.get("doc_id", h.id)) for h in hits]
+
+    run = run_queries(search, queries, qrels, progress=True)
+    scores = evaluate(run, qrels)
+    if args.json:
+        print(json.dumps({"mode": args.mode, "queries": len(run), "model": kb.model_name, **scores}))
+    else:
+        print(f"{len(run)} queries, mode {args.mode}, embeddings {kb.model_name}")
+        for name, value in scores.items():
+            print(f"{name:<11} {value:.4f}")
     return 0

@@ -46,6 +46,17 @@ PROFILES: dict[str, EmbeddingProfile] = {
 }
 
 
+def profile_for(name: str) -> EmbeddingProfile:
+    """The profile of a model id, or of a local folder named like one (``.../bge-m3``)."""
+    if name in PROFILES:
+        return PROFILES[name]
+    base = Path(name).name.lower()
+    for key, profile in PROFILES.items():
+        if key.split("/")[-1].lower() == base:
+            return profile
+    return EmbeddingProfile()
+
+
 def bundled_model_dir() -> Path | None:
     spec = importlib.util.find_spec(BUNDLED_EMBEDDING_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
@@ -96,7 +107,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         if not exact and not quiet:
             print(f"notice: embedding model {model_name or DEFAULT_EMBEDDING_MODEL!r} not found "
                   f"locally; using bundled {self.model_name}", file=sys.stderr)
-        self.profile = PROFILES.get(self.model_name, EmbeddingProfile())
+        self.profile = profile_for(self.model_name)
         self.batch_size = batch_size
         self.device = device
         self.normalize = normalize
@@ -135,6 +146,12 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(list(texts))
+
+    def token_offsets(self, text: str) -> list[int]:
+        """Character offset where each of the model's tokens starts (for token-sized chunks)."""
+        enc = self._st().tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                                   verbose=False)
+        return [int(start) for start, _ in enc["offset_mapping"]]
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([self.profile.query_instruction + text])[0]

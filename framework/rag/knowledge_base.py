@@ -13,13 +13,18 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from framework.errors import EmbeddingMismatchError, InputError
-from framework.rag.chunking import chunk_text
+from framework.rag.chunking import TokenMeasure, chunk_text
+from framework.rag.embed_cache import EmbeddingCache
 from framework.rag.embeddings import get_embeddings
+from framework.rag.hybrid import SEARCH_MODES, Searcher
 from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
-from framework.rag.stores.faiss_store import DOCS_FILE, FaissStore
+from framework.rag.rerank import CrossEncoderReranker, find_reranker
+from framework.rag.stores.faiss_store import DOCS_FILE, MAX_K, FaissStore, check_k
 
-EMBED_BATCH = 64
-SEARCH_MODES = ("dense",)
+EMBED_BATCH = 512  # texts per embed call (the model batches inside, sorted by length)
+CACHE_FILE = "embed_cache.sqlite"
+RERANK_POOL = 20
+__all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists"]
 
 
 @dataclass
@@ -40,6 +45,7 @@ class SyncReport:
     removed: int = 0
     unchanged: int = 0
     chunks: int = 0
+    embedded: int = 0
     skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -51,10 +57,12 @@ def _model_name(embeddings: Embeddings) -> str:
 
 
 class KnowledgeBase:
-    """``KnowledgeBase(path)``: ``add_files``, ``sync``, ``delete``, ``search``."""
+    """``KnowledgeBase(path)``: ``add_files``, ``sync``, ``delete``, ``search``, ``rebuild``."""
 
     def __init__(self, path: str | Path, embeddings: Embeddings | str | None = None,
-                 *, chunk_size: int = 800, chunk_overlap: int = 120) -> None:
+                 *, chunk_size: int = 800, chunk_overlap: int = 120,
+                 cache: bool = True, reranker: str | CrossEncoderReranker | None = None,
+                 index: str | dict[str, Any] | None = None, chunk_unit: str = "chars") -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise InputError(f"knowledge base path {self.path} is a file; give a folder")
@@ -63,50 +71,69 @@ class KnowledgeBase:
             embeddings = _stored_model(self.path)
         self.embeddings = (embeddings if isinstance(embeddings, Embeddings)
                            else get_embeddings(embeddings))
+        if chunk_unit not in ("chars", "tokens"):
+            raise InputError(f"chunk_unit {chunk_unit!r} is unknown; use 'chars' or 'tokens'")
+        if chunk_unit == "tokens" and not hasattr(self.embeddings, "token_offsets"):
+            raise InputError(f"embedding model {_model_name(self.embeddings)!r} exposes no tokenizer; "
+                             "use chunk_unit='chars'")
+        if chunk_size <= 0 or not 0 <= chunk_overlap < chunk_size:
+            raise InputError("chunk size must be positive and the overlap below it")
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
-        self.store = FaissStore(self.embeddings, self.path)
+        self.chunk_unit = chunk_unit
+        self._check_model_before_open()
+        self.store = FaissStore(self.embeddings, self.path, index=index)
         self._check_model()
+        self.cache = EmbeddingCache(self.path / CACHE_FILE if cache else None)
+        self.searcher = Searcher(self.store, self.path)
+        self.reranker = (reranker if isinstance(reranker, CrossEncoderReranker)
+                         else find_reranker(reranker))
 
     @property
     def model_name(self) -> str:
         return _model_name(self.embeddings)
 
-    def _check_model(self) -> None:
-        built_with = self.store.meta("embedding_model")
-        if built_with is None:
-            self.store.set_meta("embedding_model", self.model_name)
-        elif built_with != self.model_name:
+    def _check_model_before_open(self) -> None:
+        built_with = _stored_model(self.path)
+        if built_with is not None and built_with != self.model_name:
             raise EmbeddingMismatchError(
                 f"knowledge base {self.path} was built with embedding model {built_with!r}, "
-                f"but {self.model_name!r} is in use; open it with {built_with!r} or rebuild it"
+                f"but {self.model_name!r} is in use; open it with {built_with!r} (or without naming "
+                "a model), or build a new knowledge base in another folder"
             )
 
+    def _check_model(self) -> None:
+        if self.store.meta("embedding_model") is None:
+            self.store.set_meta("embedding_model", self.model_name)
+        self._check_model_before_open()
+
     # -- ingestion ---------------------------------------------------------------------------
-    def add_files(self, paths: Iterable[str | Path], *, progress: bool = False) -> SyncReport:
+    def add_files(self, paths: Iterable[str | Path], *, progress: bool = False,
+                  include: Sequence[str] = (), exclude: Sequence[str] = ()) -> SyncReport:
         """Ingest files and folders (re-embedding a file only when its content changed)."""
         report = SyncReport()
         known = self.store.groups()
-        files = discover([Path(p) for p in paths])
+        files = discover([Path(p) for p in paths], include=include, exclude=exclude)
         for file, _root in _progress(files, progress, "files"):
             self._ingest_file(file, known, report, progress)
         self.save()
         return report
 
-    def sync(self, folder: str | Path, *, progress: bool = False) -> SyncReport:
+    def sync(self, folder: str | Path, *, progress: bool = False,
+             include: Sequence[str] = (), exclude: Sequence[str] = ()) -> SyncReport:
         """Make the knowledge base match ``folder``: add new, re-embed changed, remove deleted."""
         root = Path(folder)
         if not root.is_dir():
             raise InputError(f"knowledge folder {root} does not exist or is not a folder")
         report = SyncReport()
         known = self.store.groups()
-        files = discover([root])
+        files = discover([root], include=include, exclude=exclude)
         present = {_group_name(f) for f, _ in files}
-        prefix = _group_name(root)
+        prefix = _group_name(root).rstrip("/") + "/"
         for file, _ in _progress(files, progress, "files"):
             self._ingest_file(file, known, report, progress)
         for name in known:
-            if name.startswith(prefix.rstrip("/") + "/") and name not in present:
+            if name.startswith(prefix) and name not in present:
                 self.store.delete(group=name)
                 report.removed += 1
         self.save()
@@ -116,7 +143,7 @@ class KnowledgeBase:
                      progress: bool) -> None:
         name = _group_name(file)
         try:
-            fingerprint = _fingerprint(file, self.chunk_size, self.chunk_overlap)
+            fingerprint = _fingerprint(file, self.chunk_size, self.chunk_overlap, self.chunk_unit)
             if known.get(name) == fingerprint:
                 report.unchanged += 1
                 return
@@ -125,34 +152,48 @@ class KnowledgeBase:
             report.skipped.append(str(exc))
             return
         texts, metas, ids = self._chunks(docs)
-        vectors: list[list[float]] = []
-        batches = range(0, len(texts), EMBED_BATCH)
-        for start in _progress(batches, progress and len(texts) > EMBED_BATCH * 4, "chunks"):
-            vectors.extend(self.embeddings.embed_documents(texts[start:start + EMBED_BATCH]))
+        bar = _bar(progress and len(texts) > EMBED_BATCH * 4, len(texts), file.name)
+        try:
+            vectors, embedded = self.cache.embed(
+                self.model_name, texts, self.embeddings.embed_documents, batch_size=EMBED_BATCH,
+                on_batch=bar.update if bar else None, dimension=self.store.dimension)
+        finally:
+            if bar:
+                bar.close()
         self.store.add_vectors(texts, vectors, metas, ids=ids, group=(name, fingerprint))
         report.chunks += len(texts)
+        report.embedded += embedded
         if name in known:
             report.updated += 1
         else:
             report.added += 1
 
     def _chunks(self, docs: Sequence[LoadedDoc]) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+        """Chunk texts, metadata and ids (``doc_id#n``, numbered across a document's pages)."""
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
         ids: list[str] = []
+        numbers: dict[str, int] = {}
         for doc in docs:
-            for n, chunk in enumerate(chunk_text(doc.text, self.chunk_size, self.chunk_overlap)):
+            for chunk in self._split(doc.text):
+                n = numbers.get(doc.doc_id, 0)
+                numbers[doc.doc_id] = n + 1
                 texts.append(chunk.text)
                 ids.append(f"{doc.doc_id}#{n}")
                 metas.append({**doc.metadata, "doc_id": doc.doc_id, "chunk": n,
                               "heading": chunk.heading, "span": [chunk.start, chunk.end]})
         return texts, metas, ids
 
+    def _split(self, text: str) -> list[Any]:
+        measure = None
+        if self.chunk_unit == "tokens":
+            offsets = self.embeddings.token_offsets  # type: ignore[attr-defined]
+            measure = TokenMeasure(offsets(text))
+        return chunk_text(text, self.chunk_size, self.chunk_overlap, measure)
+
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents (every chunk of each ``doc_id``) or chunks by id; -> chunks removed."""
-        targets = set(ids)
-        chunk_ids = [r.id for r in self.store._docs.iter_rows()
-                     if r.id in targets or r.metadata.get("doc_id") in targets]
+        chunk_ids = self.store.docs.ids_for(list(ids))
         if chunk_ids:
             self.store.delete(chunk_ids)
             self.save()
@@ -161,19 +202,35 @@ class KnowledgeBase:
     def save(self) -> None:
         self.store.save({"embedding_model": self.model_name})
 
+    def rebuild(self) -> dict[str, Any]:
+        """Rebuild the FAISS and BM25 indexes from the document store and save them."""
+        vectors = self.store.rebuild_index()
+        self.save()
+        keywords = self.searcher.rebuild_bm25()
+        return {"vectors": vectors, "bm25_chunks": keywords, "generation": self.store.docs.generation()}
+
     # -- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filter: dict[str, Any] | None = None,
                mode: str = "dense") -> list[Hit]:
-        if mode not in SEARCH_MODES:
-            raise InputError(f"search mode {mode!r} is not available; use one of {SEARCH_MODES}")
-        pairs = self.store.similarity_search_with_score(query, k=k, filter=filter)
-        return [Hit(id=str(doc.id), score=score, text=doc.page_content, metadata=doc.metadata)
-                for doc, score in pairs]
+        """The ``k`` best chunks for ``query``; ``mode`` is dense, bm25 or hybrid (RRF)."""
+        if self.reranker is None:
+            pairs = self.searcher.search(query, k, filter, mode)
+        else:
+            check_k(k)
+            pool = self.searcher.search(query, min(max(4 * k, RERANK_POOL), MAX_K), filter, mode)
+            pairs = self.reranker.rerank(query, [r for r, _ in pool], lambda r: r.text, k)
+        return [Hit(id=row.id, score=float(score), text=row.text, metadata=row.metadata)
+                for row, score in pairs]
 
     def stats(self) -> dict[str, Any]:
         return {"path": str(self.path), "chunks": len(self.store),
                 "files": len(self.store.groups()), "embedding_model": self.model_name,
-                "dimension": self.store.dimension}
+                "dimension": self.store.dimension, "index": self.store.index_description(),
+                "cached_embeddings": self.cache.count(self.model_name)}
+
+    def close(self) -> None:
+        self.store.close()
+        self.cache.close()
 
 
 def exists(path: str | Path) -> bool:
@@ -200,12 +257,22 @@ def _group_name(path: Path) -> str:
     return path.resolve().as_posix()
 
 
-def _fingerprint(path: Path, size: int, overlap: int) -> str:
+def _fingerprint(path: Path, size: int, overlap: int, unit: str = "chars") -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return json.dumps([digest.hexdigest(), size, overlap])
+    settings: list[Any] = [digest.hexdigest(), size, overlap] + ([unit] if unit != "chars" else [])
+    return json.dumps(settings)
+
+
+def _bar(enabled: bool, total: int, name: str) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="chunk", desc=name[:30], file=sys.stderr, dynamic_ncols=True,
+                leave=False)
 
 
 def _progress(items: Sequence[Any] | range, enabled: bool, unit: str) -> Iterable[Any]:

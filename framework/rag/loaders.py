@@ -1,21 +1,27 @@
 """File loaders: one file -> documents (``doc_id``, text, metadata), or a reason it was skipped.
 
-A BEIR-layout ``corpus.jsonl`` (``_id``, ``title``, ``text``) gives one document per line with
-``_id`` as its id.
+Text and Markdown, HTML (readable text only), PDF (one document per page, ``metadata["page"]``),
+DOCX, CSV (one document per row) and JSON Lines. A BEIR-layout ``corpus.jsonl`` (``_id``,
+``title``, ``text``) gives one document per line with ``_id`` as its id.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from framework.errors import InputError
+from framework.rag import formats
+from framework.rag.formats import SkipFile
+
+__all__ = ["SUPPORTED_SUFFIXES", "LoadedDoc", "SkipFile", "discover", "load_file"]
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".jsonl", ".html", ".htm", ".pdf", ".docx", ".csv"}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -26,16 +32,26 @@ class LoadedDoc:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-class SkipFile(InputError):
-    """A file that cannot be loaded; ingestion reports it and goes on."""
-
-
-def _read_text(path: Path) -> str:
+def _check_size(path: Path) -> int:
     size = path.stat().st_size
     if size == 0:
         raise SkipFile(f"{path}: file is empty")
     if size > MAX_FILE_BYTES:
-        raise SkipFile(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+        raise SkipFile(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; "
+                       "split it into smaller files")
+    return size
+
+
+def _check_magic(path: Path, magic: bytes, what: str) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if magic not in head[:1024 if magic == b"%PDF-" else len(magic)]:
+        raise SkipFile(f"{path}: not a {what} file (its first bytes do not say so); "
+                       "is the file extension wrong?")
+
+
+def _read_text(path: Path) -> str:
+    _check_size(path)
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise SkipFile(f"{path}: looks like a binary file, not text (NUL bytes found)")
@@ -55,12 +71,31 @@ def load_file(path: Path, doc_id: str | None = None) -> list[LoadedDoc]:
     if suffix not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"{path}: unsupported file type {suffix or '(none)'}; supported: "
                        + ", ".join(sorted(SUPPORTED_SUFFIXES)))
+    name = doc_id or path.name
+    source: dict[str, Any] = {"source": str(path)}
+    if suffix in (".pdf", ".docx"):
+        _check_size(path)
+        if suffix == ".pdf":
+            _check_magic(path, b"%PDF-", "PDF")
+            return [LoadedDoc(name, text, {**source, "title": path.stem, "page": page})
+                    for page, text in formats.load_pdf(path)]
+        _check_magic(path, b"PK", ".docx (a zip package)")
+        body, meta = formats.load_docx(path)
+        return [LoadedDoc(name, body, {**source, **meta})]
     text = _read_text(path)
     if suffix == ".jsonl":
         return list(_load_jsonl(path, text))
+    if suffix in (".html", ".htm"):
+        body, meta = formats.load_html(path, text)
+        return [LoadedDoc(name, body, {**source, **meta})]
+    if suffix == ".csv":
+        docs = [LoadedDoc(row_id, body, {**source, "title": path.stem, **meta})
+                for row_id, body, meta in formats.load_csv(path, text)]
+        if not docs:
+            raise SkipFile(f"{path}: the CSV has no rows with values")
+        return docs
     title = _markdown_title(text) if suffix in {".md", ".markdown"} else ""
-    meta: dict[str, Any] = {"source": str(path), "title": title or path.stem}
-    return [LoadedDoc(doc_id or path.name, text, meta)]
+    return [LoadedDoc(name, text, {**source, "title": title or path.stem})]
 
 
 def _markdown_title(text: str) -> str:
@@ -91,16 +126,33 @@ def _load_jsonl(path: Path, text: str) -> Iterator[LoadedDoc]:
         yield LoadedDoc(doc_id, full, meta)
 
 
-def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """Expand files and folders -> (file, root it was found under), supported types only."""
+def _wanted(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+
+    def hit(patterns: Sequence[str]) -> bool:
+        return any(fnmatch(rel, p) or fnmatch(name, p) for p in patterns)
+
+    return (not include or hit(include)) and not hit(exclude)
+
+
+def discover(paths: Iterable[Path], *, include: Sequence[str] = (),
+             exclude: Sequence[str] = ()) -> list[tuple[Path, Path]]:
+    """Expand files and folders -> (file, root it was found under), supported types only.
+
+    In folders, ``include`` and ``exclude`` are glob patterns matched against the path relative
+    to the folder or the file name (``*.md``, ``drafts/*``); hidden files and folders are skipped.
+    """
     out: list[tuple[Path, Path]] = []
     for p in paths:
         if not p.exists():
             raise InputError(f"{p} does not exist; give a file or folder to ingest")
         if p.is_dir():
-            out.extend((f, p) for f in sorted(p.rglob("*"))
-                       if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                       and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                        and not any(part.startswith(".") for part in rel.parts)
+                        and _wanted(rel.as_posix(), include, exclude)):
+                    out.append((f, p))
         else:
             out.append((p, p.parent))
     return out

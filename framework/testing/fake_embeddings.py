@@ -34,3 +34,7 @@ class HashEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed(text)
+
+    def token_offsets(self, text: str) -> list[int]:
+        """Where each word (this embedder's token) starts."""
+        return [m.start() for m in _TOKEN.finditer(text)]

@@ -7,6 +7,7 @@ loses documents: SQLite commits atomically, and an index that lags behind is reb
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,9 @@ CREATE TABLE IF NOT EXISTS groups (
     chunk_ids TEXT NOT NULL
 );
 """
+
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- ]{1,64}$")
 
 
 @dataclass
@@ -189,6 +193,52 @@ class DocStore:
                 "SELECT int_id, id, text, metadata FROM chunks ORDER BY int_id").fetchall()
         for r in rows:
             yield Row(r[0], r[1], r[2], json.loads(r[3]))
+
+    def iter_texts(self, batch: int = 5000) -> Iterable[tuple[int, str]]:
+        """(int id, text) of every chunk in int id order, read in batches."""
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT int_id, text FROM chunks WHERE int_id > ? ORDER BY int_id LIMIT ?",
+                    (last, batch)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+
+    def ids_for(self, keys: Sequence[str]) -> list[str]:
+        """Chunk ids whose id or ``metadata.doc_id`` is one of ``keys``."""
+        out: list[str] = []
+        with self._lock:
+            for start in range(0, len(keys), 400):
+                part = list(keys[start:start + 400])
+                marks = ",".join("?" * len(part))
+                out.extend(r[0] for r in self._conn.execute(
+                    f"SELECT id FROM chunks WHERE id IN ({marks}) "
+                    f"OR json_extract(metadata, '$.doc_id') IN ({marks})", part + part))
+        return sorted(set(out))
+
+    def int_ids_matching(self, flt: Any) -> np.ndarray | None:
+        """Row ids whose metadata matches a ``{key: value or [values]}`` filter, found in SQL;
+        None when the filter cannot be expressed that way (a callable, nested values)."""
+        if not isinstance(flt, dict) or not flt:
+            return None
+        clauses: list[str] = []
+        params: list[Any] = []
+        for key, want in flt.items():
+            if not isinstance(key, str) or not _SAFE_KEY.match(key):
+                return None
+            values = list(want) if isinstance(want, list | tuple | set) else [want]
+            if not values or not all(isinstance(v, str | int | float) for v in values):
+                return None
+            clauses.append(f"json_extract(metadata, '$.\"{key}\"') IN "
+                           f"({','.join('?' * len(values))})")
+            params.extend(values)
+        sql = "SELECT int_id FROM chunks WHERE " + " AND ".join(clauses)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
 
     def count(self) -> int:
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -22,21 +23,18 @@ from langchain_core.vectorstores import VectorStore
 
 from framework.errors import InputError, KnowledgeBaseError
 from framework.paths import atomic_write_bytes, atomic_write_text
+from framework.rag.stores import faiss_index
 from framework.rag.stores.docstore import DocStore
+from framework.rag.stores.faiss_index import IndexConfig
 
 INDEX_FILE = "index.faiss"
 DOCS_FILE = "docs.sqlite"
 MANIFEST_FILE = "manifest.json"
 MAX_K = 10_000
+log = logging.getLogger("openbuilder.rag")
 
 
-def _faiss() -> Any:
-    import faiss
-
-    return faiss
-
-
-def _matches(metadata: dict[str, Any], flt: dict[str, Any] | Callable[[dict[str, Any]], bool]) -> bool:
+def matches(metadata: dict[str, Any], flt: dict[str, Any] | Callable[[dict[str, Any]], bool]) -> bool:
     if callable(flt):
         return bool(flt(metadata))
     for key, want in flt.items():
@@ -53,7 +51,8 @@ class FaissStore(VectorStore):
     """Inner-product search over normalised vectors (cosine similarity)."""
 
     def __init__(self, embedding: Embeddings, path: str | Path | None = None,
-                 *, dimension: int | None = None) -> None:
+                 *, dimension: int | None = None,
+                 index: IndexConfig | str | dict[str, Any] | None = None) -> None:
         self._embedding = embedding
         self.path = Path(path) if path else None
         if self.path:
@@ -62,10 +61,24 @@ class FaissStore(VectorStore):
         self._lock = threading.RLock()
         stored_dim = self._docs.get_meta("dimension")
         self.dimension: int | None = int(stored_dim) if stored_dim else dimension
+        stored_config = self._docs.get_meta("index_config")
+        if index is not None or stored_config is None:
+            self.config = IndexConfig.parse(index)
+            self._docs.set_meta("index_config", json.dumps(self.config.as_dict()))
+        else:
+            self.config = IndexConfig.parse(json.loads(stored_config))
         self._index: Any = None
         self._index_generation = -1
+        self._kind_cache: tuple[Any, str] = (None, "flat")
+        self._version = 0  # bumped on every change, so the GPU copy knows when to refresh
+        self._gpu = faiss_index.GpuMirror(self.config.gpu)
         if self.dimension:
             self._open_index()
+
+    @property
+    def docs(self) -> DocStore:
+        """The SQLite document store (the source of truth this index is derived from)."""
+        return self._docs
 
     # -- LangChain VectorStore --------------------------------------------------------------
     @property
@@ -98,6 +111,7 @@ class FaissStore(VectorStore):
         if not np.all(np.isfinite(arr)):
             raise InputError("embeddings contain NaN or infinite values; nothing was added")
         self._check_dimension(arr.shape[1])
+        arr = _normalise(arr)
         id_list = [i if i is not None else _new_id() for i in (ids or [None] * len(texts))]
         if len(id_list) != len(texts) or len(set(id_list)) != len(id_list):
             raise InputError("ids must be unique and as many as the texts")
@@ -105,11 +119,30 @@ class FaissStore(VectorStore):
         with self._lock:
             index = self._open_index()  # before the upsert, which the index then mirrors
             new_int, old_int = self._docs.upsert(id_list, list(texts), metas, arr, group)
-            if old_int:
-                index.remove_ids(np.array(old_int, dtype=np.int64))
+            if old_int and not self._remove(old_int):
+                return id_list  # HNSW: rebuilt from the document store on next use
             index.add_with_ids(arr, np.array(new_int, dtype=np.int64))
-            self._index_generation = self._docs.generation()
+            self._changed()
+            if faiss_index.kind_of(index) != self._wanted_kind():  # enough vectors to train now
+                self.rebuild_index()
         return id_list
+
+    def _changed(self) -> None:
+        self._index_generation = self._docs.generation()
+        self._version += 1
+        self._gpu.invalidate()
+
+    def _remove(self, int_ids: Sequence[int]) -> bool:
+        """Remove from the index; False when the index cannot (HNSW) and was dropped instead."""
+        if self._index is None:
+            return False
+        if faiss_index.kind_of(self._index) == "hnsw":
+            self._index = None
+            self._gpu.invalidate()
+            return False
+        self._index.remove_ids(np.array(int_ids, dtype=np.int64))
+        self._changed()
+        return True
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         group = kwargs.get("group")
@@ -117,9 +150,8 @@ class FaissStore(VectorStore):
             return False
         with self._lock:
             old = self._docs.delete(ids or [], group=group)
-            if old and self._index is not None:
-                self._index.remove_ids(np.array(old, dtype=np.int64))
-                self._index_generation = self._docs.generation()
+            if old:
+                self._remove(old)
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
@@ -143,26 +175,59 @@ class FaissStore(VectorStore):
     def similarity_search_with_score_by_vector(
         self, embedding: Sequence[float], k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        _check_k(k)
+        check_k(k)
         with self._lock:
-            if self._index is None or self._index.ntotal == 0:
+            if self.dimension is None:
                 return []
             query = np.asarray([embedding], dtype=np.float32)
+            if not np.all(np.isfinite(query)):
+                raise InputError("the query vector contains NaN or infinite values")
             self._check_dimension(query.shape[1])
-            total = int(self._index.ntotal)
+            query = _normalise(query)
+            index = self._open_index()
+            if index.ntotal == 0:
+                return []
+            allowed = None if filter is None else self._docs.int_ids_matching(filter)
+            if allowed is not None:
+                return self._search_selected(index, query, k, allowed, filter)
+            total = int(index.ntotal)
             fetch = min(total, k if filter is None else max(k * 10, 100))
             while True:
-                scores, labels = self._index.search(query, fetch)
-                pairs = [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True)
-                         if i >= 0]
-                rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
-                out = [(Document(page_content=rows[i].text, metadata=rows[i].metadata,
-                                 id=rows[i].id), s)
-                       for i, s in pairs if i in rows
-                       and (filter is None or _matches(rows[i].metadata, filter))]
+                pairs = self._raw_search(index, query, fetch, None)
+                out = self._rows(pairs, filter)
                 if len(out) >= k or fetch >= total:
                     return out[:k]
                 fetch = min(total, fetch * 4)
+
+    def _search_selected(self, index: Any, query: np.ndarray, k: int, allowed: np.ndarray,
+                         flt: Any) -> list[tuple[Document, float]]:
+        """Pre-filtered search: FAISS only considers the ids that match the filter."""
+        if len(allowed) == 0:
+            return []
+        selector = faiss_index.id_selector(allowed)
+        pairs = self._raw_search(index, query, min(k, len(allowed)), selector)
+        return self._rows(pairs, flt)[:k]
+
+    def _raw_search(self, index: Any, query: np.ndarray, k: int,
+                    selector: Any) -> list[tuple[int, float]]:
+        if self._kind_cache[0] is not index:
+            self._kind_cache = (index, faiss_index.kind_of(index))
+        kind = self._kind_cache[1]
+        gpu = None if selector is not None else self._gpu.get(index, kind, self._version)
+        if gpu is not None:  # pragma: no cover - needs a GPU
+            scores, labels = gpu.search(query, k)
+        elif selector is None and kind == "flat":
+            scores, labels = index.search(query, k)
+        else:
+            params = faiss_index.search_params(kind, self.config, selector)
+            scores, labels = index.search(query, k, params=params)
+        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+
+    def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Document, float]]:
+        rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
+        return [(Document(page_content=rows[i].text, metadata=rows[i].metadata, id=rows[i].id), s)
+                for i, s in pairs
+                if i in rows and (flt is None or matches(rows[i].metadata, flt))]
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         return lambda score: (score + 1.0) / 2.0
@@ -202,17 +267,23 @@ class FaissStore(VectorStore):
         if self._index is not None:
             return self._index
         assert self.dimension is not None
-        faiss = _faiss()
         generation = self._docs.generation()
         loaded = self._load_index_file(generation) if self.path else None
         if loaded is None:
-            loaded = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
-            ids, vecs = self._docs.all_vectors(self.dimension)
-            if len(ids):
-                loaded.add_with_ids(vecs, ids)
+            loaded = self._new_index_from_docstore()
         self._index = loaded
         self._index_generation = generation
         return loaded
+
+    def _new_index_from_docstore(self) -> Any:
+        assert self.dimension is not None
+        ids, vecs = self._docs.all_vectors(self.dimension)
+        kind = faiss_index.choose_kind(self.config, len(ids), self.dimension)
+        return faiss_index.build(kind, self.config, self.dimension, ids, vecs)
+
+    def _wanted_kind(self) -> str:
+        assert self.dimension is not None
+        return faiss_index.choose_kind(self.config, self._docs.count(), self.dimension)
 
     def _load_index_file(self, generation: int) -> Any:
         assert self.path is not None
@@ -227,12 +298,36 @@ class FaissStore(VectorStore):
         if manifest.get("generation") != generation:
             return None
         if hashlib.sha256(data).hexdigest() != manifest.get("index_sha256"):
-            return None  # truncated or corrupt: rebuilt from the document store
-        faiss = _faiss()
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        if index.d != self.dimension or index.ntotal != self._docs.count():
+            log.warning("%s is truncated or corrupt (checksum mismatch); rebuilding it from the "
+                        "document store %s, which is intact", index_path, self.path / DOCS_FILE)
+            return None
+        faiss = faiss_index.faiss_module()
+        try:
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except RuntimeError:
+            return None
+        if (index.d != self.dimension or index.ntotal != self._docs.count()
+                or faiss_index.kind_of(index) != self._wanted_kind()):
             return None
         return index
+
+    def rebuild_index(self) -> int:
+        """Rebuild the index from the vectors in the document store -> vectors indexed."""
+        with self._lock:
+            self._index = None
+            if self.dimension is None:
+                return 0
+            self._index = self._new_index_from_docstore()
+            self._changed()
+            return int(self._index.ntotal)
+
+    def index_description(self) -> str:
+        with self._lock:
+            if self.dimension is None:
+                return "none"
+            index = self._open_index()
+            where = "GPU" if self._gpu.enabled else "CPU"
+            return f"{faiss_index.describe(index)} ({self.config.kind}, searched on the {where})"
 
     def save(self, extra: dict[str, Any] | None = None) -> None:
         """Write the index and manifest atomically (the document store is always committed)."""
@@ -242,21 +337,34 @@ class FaissStore(VectorStore):
             if self.dimension is None:
                 return
             index = self._open_index()
-            data = _faiss().serialize_index(index).tobytes()
+            if faiss_index.kind_of(index) != self._wanted_kind():  # auto: the corpus grew
+                index = self.rebuild_and_get()
+            data = faiss_index.faiss_module().serialize_index(faiss_index.to_cpu(index)).tobytes()
             atomic_write_bytes(self.path / INDEX_FILE, data)
             manifest = {
                 "format": 1, "generation": self._docs.generation(), "dimension": self.dimension,
                 "count": int(index.ntotal), "index_sha256": hashlib.sha256(data).hexdigest(),
-                "index_type": "IDMap2,Flat", "metric": "inner_product",
+                "index_type": faiss_index.describe(index), "index_config": self.config.as_dict(),
+                "metric": "inner_product",
             }
             manifest.update(extra or {})
             atomic_write_text(self.path / MANIFEST_FILE, json.dumps(manifest, indent=2))
+
+    def rebuild_and_get(self) -> Any:
+        self.rebuild_index()
+        return self._index
 
     def close(self) -> None:
         self._docs.close()
 
 
-def _check_k(k: int) -> None:
+def _normalise(arr: np.ndarray) -> np.ndarray:
+    """Unit-length rows (inner product = cosine); zero rows stay zero."""
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    return np.ascontiguousarray(arr / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+
+
+def check_k(k: int) -> None:
     if not isinstance(k, int) or k <= 0:
         raise InputError(f"k must be a positive whole number, got {k!r}")
     if k > MAX_K:

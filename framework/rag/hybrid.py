@@ -1,0 +1,87 @@
+"""Dense, BM25 and hybrid (reciprocal rank fusion) search over one FAISS store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from framework.errors import InputError
+from framework.rag.bm25 import BM25Index, rrf
+from framework.rag.stores.docstore import Row
+from framework.rag.stores.faiss_store import MAX_K, FaissStore, check_k, matches
+
+SEARCH_MODES = ("dense", "bm25", "hybrid")
+RRF_CONSTANT = 60
+
+
+class Searcher:
+    """Keeps the BM25 index in step with the store (rebuilt when the store's generation moved)."""
+
+    def __init__(self, store: FaissStore, folder: Path | None) -> None:
+        self.store = store
+        self.folder = folder
+        self._bm25: BM25Index | None = None
+
+    def bm25(self) -> BM25Index:
+        generation = self.store.docs.generation()
+        if self._bm25 is not None and self._bm25.generation == generation:
+            return self._bm25
+        index = BM25Index.load(self.folder, generation) if self.folder else None
+        if index is None:
+            index = BM25Index()
+            index.build(self.store.docs.iter_texts(), generation)
+            if self.folder:
+                index.save(self.folder)
+        self._bm25 = index
+        return index
+
+    def rebuild_bm25(self) -> int:
+        self._bm25 = None
+        index = BM25Index()
+        index.build(self.store.docs.iter_texts(), self.store.docs.generation())
+        if self.folder:
+            index.save(self.folder)
+        self._bm25 = index
+        return len(index)
+
+    # -- searches -> [(Row, score)] best first ---------------------------------------------
+    def dense(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
+        pairs = self.store.similarity_search_with_score(query, k=k, filter=flt)
+        return [(Row(-1, str(d.id), d.page_content, d.metadata), s) for d, s in pairs]
+
+    def keyword(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
+        index = self.bm25()
+        total = len(index)
+        fetch = min(total, k if flt is None else max(k * 10, 100))
+        while True:
+            pairs = index.search(query, fetch)
+            rows = self.store.docs.rows_by_int_ids([i for i, _ in pairs])
+            out = [(rows[i], s) for i, s in pairs
+                   if i in rows and (flt is None or matches(rows[i].metadata, flt))]
+            if len(out) >= k or fetch >= total or len(pairs) < fetch:
+                return out[:k]
+            fetch = min(total, fetch * 4)
+
+    def hybrid(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
+        depth = min(max(2 * k, 50), MAX_K)
+        dense = self.dense(query, depth, flt)
+        keyword = self.keyword(query, depth, flt)
+        rows = {r.id: r for r, _ in dense + keyword}
+        order = {rid: n for n, rid in enumerate(rows)}
+        fused = rrf([[order[r.id] for r, _ in dense], [order[r.id] for r, _ in keyword]], k,
+                    RRF_CONSTANT)
+        by_pos = list(rows.values())
+        return [(by_pos[pos], score) for pos, score in fused]
+
+    def search(self, query: str, k: int, flt: Any, mode: str) -> list[tuple[Row, float]]:
+        if mode not in SEARCH_MODES:
+            raise InputError(f"search mode {mode!r} is not available; use one of "
+                             f"{', '.join(SEARCH_MODES)}")
+        if not isinstance(query, str) or not query.strip():
+            raise InputError("query is empty; give some text to search for")
+        check_k(k)
+        if mode == "dense":
+            return self.dense(query, k, flt)
+        if mode == "bm25":
+            return self.keyword(query, k, flt)
+        return self.hybrid(query, k, flt)

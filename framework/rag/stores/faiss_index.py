@@ -1,0 +1,217 @@
+"""Which FAISS index to build (flat, HNSW, IVF, IVF-PQ), how to search it, and the GPU copy.
+
+Every index is an ``IndexIDMap2`` over an inner-product index, so the integer ids are the
+document store's row ids. ``auto`` picks an exact flat index below ``AUTO_IVF_FROM`` vectors and an
+IVF index (which still supports deletes) above it. HNSW cannot remove vectors, so a store rebuilds
+an HNSW index from the document store after deletes.
+
+On a machine with a GPU (``faiss.get_num_gpus() > 0``) flat and IVF searches run on a GPU copy of
+the index; the CPU index stays the master copy that is modified and serialised, so an index saved
+on a GPU machine loads on a CPU machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from framework.errors import InputError
+
+KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq")
+AUTO_IVF_FROM = 100_000
+log = logging.getLogger("openbuilder.rag")
+
+
+_FAISS: Any = None
+
+
+def faiss_module() -> Any:
+    global _FAISS
+    if _FAISS is None:
+        import faiss
+
+        _FAISS = faiss
+    return _FAISS
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """``kind``: auto, flat, hnsw, ivf or ivfpq; the rest tune the approximate kinds."""
+
+    kind: str = "auto"
+    nlist: int | None = None  # IVF lists (default 4 * sqrt(n))
+    nprobe: int = 16  # IVF lists searched per query
+    pq_m: int | None = None  # PQ sub-quantisers (default: dimension / 4, rounded to a divisor)
+    pq_bits: int = 8  # bits per PQ code (4 trains much faster, 8 is more accurate)
+    hnsw_m: int = 32
+    ef_search: int = 128
+    ef_construction: int = 200
+    gpu: bool | None = None  # None: use a GPU when present
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InputError(f"index kind {self.kind!r} is unknown; use one of {', '.join(KINDS)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def parse(cls, value: IndexConfig | str | dict[str, Any] | None) -> IndexConfig:
+        if value is None:
+            return cls()
+        if isinstance(value, IndexConfig):
+            return value
+        if isinstance(value, str):
+            return cls(kind=value)
+        known = set(cls.__dataclass_fields__)
+        unknown = set(value) - known
+        if unknown:
+            raise InputError(f"unknown index settings {sorted(unknown)}; valid: {sorted(known)}")
+        return cls(**value)
+
+
+def choose_kind(config: IndexConfig, n: int, dim: int) -> str:
+    """The concrete kind for ``n`` vectors; approximate kinds need enough vectors to train."""
+    kind = config.kind
+    if kind == "auto":
+        kind = "ivf" if n >= AUTO_IVF_FROM else "flat"
+    if kind in ("ivf", "ivfpq") and n < _min_train(config, n, dim, kind):
+        return "flat"  # too few vectors to train: exact search until the corpus grows
+    return kind
+
+
+def _nlist(config: IndexConfig, n: int) -> int:
+    return max(1, config.nlist or int(4 * math.sqrt(max(n, 1))))
+
+
+def _pq_m(config: IndexConfig, dim: int) -> int:
+    m = config.pq_m or max(1, dim // 4)
+    while dim % m:
+        m -= 1
+    return m
+
+
+def _min_train(config: IndexConfig, n: int, dim: int, kind: str) -> int:
+    need = 39 * _nlist(config, n)
+    if kind == "ivfpq":
+        need = max(need, 39 * (1 << config.pq_bits))
+    return need
+
+
+def factory_string(kind: str, config: IndexConfig, n: int, dim: int) -> str:
+    if kind == "flat":
+        return "Flat"
+    if kind == "hnsw":
+        return f"HNSW{config.hnsw_m},Flat"
+    if kind == "ivf":
+        return f"IVF{_nlist(config, n)},Flat"
+    if kind == "ivfpq":
+        return f"IVF{_nlist(config, n)},PQ{_pq_m(config, dim)}x{config.pq_bits}"
+    raise InputError(f"index kind {kind!r} is unknown")
+
+
+def build(kind: str, config: IndexConfig, dim: int, ids: np.ndarray, vectors: np.ndarray) -> Any:
+    """A trained index of ``kind`` holding ``vectors`` under ``ids``.
+
+    Flat and HNSW are wrapped in ``IndexIDMap2``; IVF indexes hold ids themselves (an ID map over
+    IVF would mis-number the remaining vectors after ``remove_ids``)."""
+    faiss = faiss_module()
+    desc = factory_string(kind, config, len(ids), dim)
+    base = faiss.index_factory(dim, desc, faiss.METRIC_INNER_PRODUCT)
+    if kind == "hnsw":
+        base.hnsw.efConstruction = config.ef_construction
+        base.hnsw.efSearch = config.ef_search
+    if kind in ("ivf", "ivfpq"):
+        base.nprobe = config.nprobe
+    index = base if kind in ("ivf", "ivfpq") else faiss.IndexIDMap2(base)
+    if not base.is_trained:
+        index.train(vectors)
+    if len(ids):
+        index.add_with_ids(vectors, ids)
+    return index
+
+
+def describe(index: Any) -> str:
+    faiss = faiss_module()
+    index = faiss.downcast_index(index)
+    if isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2):
+        return f"IDMap2,{type(faiss.downcast_index(index.index)).__name__}"
+    return type(index).__name__
+
+
+def kind_of(index: Any) -> str:
+    name = describe(index)
+    if "HNSW" in name:
+        return "hnsw"
+    if "IVFPQ" in name:
+        return "ivfpq"
+    if "IVF" in name:
+        return "ivf"
+    return "flat"
+
+
+def search_params(kind: str, config: IndexConfig, selector: Any) -> Any:
+    faiss = faiss_module()
+    if kind in ("ivf", "ivfpq"):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=config.nprobe)
+    if kind == "hnsw":
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=config.ef_search)
+    return faiss.SearchParameters(sel=selector)
+
+
+def id_selector(int_ids: np.ndarray) -> Any:
+    return faiss_module().IDSelectorBatch(np.ascontiguousarray(int_ids, dtype=np.int64))
+
+
+# -- GPU ---------------------------------------------------------------------------------------
+def gpu_count() -> int:
+    faiss = faiss_module()
+    get = getattr(faiss, "get_num_gpus", None)
+    return int(get()) if get else 0
+
+
+class GpuMirror:
+    """A GPU copy of a CPU index for search, refreshed after the CPU index changes."""
+
+    def __init__(self, enabled: bool | None) -> None:
+        self.enabled = gpu_count() > 0 if enabled is None else bool(enabled and gpu_count() > 0)
+        self._res: Any = None
+        self._copy: Any = None
+        self._source: tuple[int, int] | None = None
+
+    def invalidate(self) -> None:
+        self._copy = None
+        self._source = None
+
+    def get(self, index: Any, kind: str, version: int) -> Any | None:
+        """The GPU copy of ``index`` (at ``version``), or None when it must run on the CPU."""
+        if not self.enabled or kind not in ("flat", "ivf", "ivfpq"):
+            return None
+        key = (id(index), version)
+        if self._copy is not None and self._source == key:
+            return self._copy
+        faiss = faiss_module()
+        try:
+            if self._res is None:
+                self._res = faiss.StandardGpuResources()
+            options = faiss.GpuClonerOptions()
+            options.useFloat16 = False  # same results as the CPU
+            self._copy = faiss.index_cpu_to_gpu(self._res, 0, index, options)
+            self._source = key
+        except (RuntimeError, AttributeError) as exc:  # pragma: no cover - needs a GPU
+            log.warning("FAISS GPU copy failed (%s); searching on the CPU", exc)
+            self.enabled = False
+            return None
+        return self._copy
+
+
+def to_cpu(index: Any) -> Any:
+    """A CPU index from a GPU one (for serialisation); a CPU index is returned as it is."""
+    faiss = faiss_module()
+    if "Gpu" in type(index).__name__ or "Gpu" in type(getattr(index, "index", index)).__name__:
+        return faiss.index_gpu_to_cpu(index)  # pragma: no cover - needs a GPU
+    return index
