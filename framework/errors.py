@@ -7,9 +7,12 @@
      │    ├── SpecError               an app spec that does not parse or validate (path, line)
      │    ├── UnknownNameError        a registry name that does not exist (lists the valid ones)
      │    ├── MissingSecretError      a secret reference whose variable is not set
-     │    └── InputError              an argument or file that cannot be used (empty question, ...)
+     │    ├── InputError              an argument or file that cannot be used (empty question, ...)
+     │    └── PolicyError             a model the app's policy forbids (privacy: local_only)
      ├── ModelError                  a chat model failed (transport, server, parse)
-     │    └── ModelUnavailableError   model weights or runtime missing or corrupt
+     │    ├── ModelUnavailableError   model weights or runtime missing or corrupt
+     │    ├── ModelTimeoutError       a call that ran past its timeout
+     │    └── ToolCallError           a tool call that did not parse, even after one retry
      ├── KnowledgeBaseError          an index or document store that cannot be used
      │    └── EmbeddingMismatchError  a knowledge base built with another embedding model
      └── AppRunError                 a graph run failed
@@ -85,6 +88,18 @@ class ModelError(OpenBuilderError):
 
 class ModelUnavailableError(ModelError):
     """Model weights or the runtime to run them are missing or corrupt."""
+
+
+class ModelTimeoutError(ModelError, TimeoutError):
+    """A model call that ran past its timeout."""
+
+
+class ToolCallError(ModelError):
+    """A model wrote a tool call that does not parse, even after being told the error once."""
+
+
+class PolicyError(ConfigError):
+    """A model or connection that the app's policy forbids (``privacy: local_only``)."""
 
 
 class KnowledgeBaseError(OpenBuilderError):
