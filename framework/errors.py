@@ -12,6 +12,8 @@
      ├── ModelError                  a chat model failed (transport, server, parse)
      │    ├── ModelUnavailableError   model weights or runtime missing or corrupt
      │    ├── ModelTimeoutError       a call that ran past its timeout
+     │    ├── ModelConnectionError    a model server that cannot be reached
+     │    ├── ModelServerError        a server that answered an error status (429, 5xx) or garbage
      │    └── ToolCallError           a tool call that did not parse, even after one retry
      ├── KnowledgeBaseError          an index or document store that cannot be used
      │    └── EmbeddingMismatchError  a knowledge base built with another embedding model
@@ -92,6 +94,24 @@ class ModelUnavailableError(ModelError):
 
 class ModelTimeoutError(ModelError, TimeoutError):
     """A model call that ran past its timeout."""
+
+
+class ModelConnectionError(ModelError):
+    """A model server that cannot be reached (wrong base URL, server down, no network)."""
+
+
+class ModelServerError(ModelError):
+    """A model server answered with an error status or a response that does not parse.
+
+    ``status_code`` is the HTTP status (None for a garbled body); ``retry_after`` the seconds the
+    server asked to wait (``Retry-After``), when it said.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
 
 
 class ToolCallError(ModelError):

@@ -27,8 +27,9 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from framework.errors import InputError
 from framework.providers import local_runtime as rt
-from framework.providers.base import ModelProfile, attach_profile
+from framework.providers.base import attach_profile
 from framework.providers.messages import to_openai_messages
+from framework.providers.presets import model_profile
 from framework.providers.toolcall import (
     ANY,
     AUTO,
@@ -257,13 +258,14 @@ class ChatLocalLlama(BaseChatModel):
 
 
 def create_local_model(name: str, **settings: Any) -> BaseChatModel:
+    """``local:NAME``: a bundled model (``qwen2.5-coder-0.5b`` by default) or a GGUF path.
+
+    Settings: ``n_ctx`` (context size), ``n_threads``, ``n_gpu_layers``, ``temperature``,
+    ``max_tokens``, ``timeout``...
+    """
     path, display, ctx, family = rt.resolve_model_path(name)
     model = ChatLocalLlama(model_path=path, model=display, **settings)
-    from framework.providers.profiles import profile_for
-
-    base = profile_for(family)
-    profile = ModelProfile(**{**base.as_dict(), "family": family, "local": True,
-                              "native_tool_calling": False, "json_schema_output": True,
-                              "context_window": min(ctx, model.n_ctx)})
+    profile = model_profile("local", display, local=True, family=family, endpoint=None,
+                            native_tool_calling=False, json_schema_output=True,
+                            context_window=min(ctx, model.n_ctx))
     return attach_profile(model, profile, f"local:{display}")
-

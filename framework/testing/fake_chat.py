@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from framework.errors import UnknownNameError
-from framework.providers.base import ModelProfile, attach_profile
+from framework.providers.base import attach_profile
 
 
 def _count_tokens(text: str) -> int:
@@ -100,6 +100,8 @@ def create_fake_model(name: str = "", **settings: Any) -> BaseChatModel:
     if mode not in ("echo", "scripted"):
         raise UnknownNameError("fake model", mode, ["echo", "scripted"])
     model = FakeChatModel(mode=mode, **settings)
-    return attach_profile(model, ModelProfile(family="fake", native_tool_calling=True,
-                                              context_window=1_000_000, local=True),
-                          f"fake:{mode}")
+    from framework.providers.presets import model_profile
+
+    profile = model_profile("fake", mode, local=True, family="fake", native_tool_calling=True,
+                            json_schema_output=False, context_window=1_000_000)
+    return attach_profile(model, profile, f"fake:{mode}")
