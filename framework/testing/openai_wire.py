@@ -45,7 +45,7 @@ def _chunk(delta: dict[str, Any], model: str, finish: str | None = None,
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: ScriptedOpenAIServer  # type: ignore[assignment]
+    server: ScriptedOpenAIServer
 
     def log_message(self, *args: Any) -> None:  # quiet
         return
