@@ -95,15 +95,16 @@ class LedgerChatModel(WrappedChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     ledger: Any
 
-    def _begin(self, run_manager: CallbackManagerForLLMRun | None) -> tuple[str, str, Any, float]:
+    def _begin(self, run_manager: CallbackManagerForLLMRun | None) -> tuple[str, str, Any, float,
+                                                                           float]:
         chat, _ = _unwrap(self.inner)
         run_id = _RUN.get() or (str(run_manager.run_id) if run_manager else uuid.uuid4().hex)
         model_id = str((chat.metadata or {}).get("openbuilder_model_id") or type(chat).__name__)
-        return run_id, model_id, profile_of(chat), time.perf_counter()
+        return run_id, model_id, profile_of(chat), time.perf_counter(), time.time()
 
-    def _end(self, begun: tuple[str, str, Any, float], usage: dict[str, Any] | None,
+    def _end(self, begun: tuple[str, str, Any, float, float], usage: dict[str, Any] | None,
              error: BaseException | None, ttft: float | None, estimated: bool = False) -> None:
-        run_id, model_id, profile, t0 = begun
+        run_id, model_id, profile, t0, wall = begun
         n_in = int((usage or {}).get("input_tokens", 0))
         n_out = int((usage or {}).get("output_tokens", 0))
         self.ledger.record(Attempt(
@@ -111,7 +112,7 @@ class LedgerChatModel(WrappedChatModel):
             error=None if error is None else f"{type(error).__name__}: {error}"[:300],
             input_tokens=n_in, output_tokens=n_out, cost=profile.cost(n_in, n_out),
             currency=profile.currency, latency_s=time.perf_counter() - t0, ttft_s=ttft,
-            started_at=time.time(), usage_estimated=estimated,
+            started_at=wall, usage_estimated=estimated,
         ))
 
     def _generate(self, messages: list[Any], stop: list[str] | None = None,

@@ -41,6 +41,13 @@ def _retry_after(headers: Any) -> float | None:
         return None
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    out = [exc]
+    while (nxt := out[-1].__cause__ or out[-1].__context__) is not None and nxt not in out:
+        out.append(nxt)
+    return out
+
+
 @contextmanager
 def translated_errors(where: str) -> Iterator[None]:
     """Turn ``openai``/``httpx`` client errors into OpenBuilder errors that say what to do."""
@@ -53,8 +60,9 @@ def translated_errors(where: str) -> Iterator[None]:
         raise ModelTimeoutError(f"{where} did not answer within the timeout; raise 'timeout' "
                                 "or check the server") from exc
     except openai.APIConnectionError as exc:
-        cause = exc.__cause__ or exc
-        if isinstance(cause, httpx.ConnectError):
+        causes = _chain(exc)
+        cause = causes[-1]
+        if any(isinstance(c, (httpx.ConnectError, ConnectionRefusedError)) for c in causes):
             raise ModelConnectionError(f"cannot reach {where}: {cause}; check base_url and that "
                                        "the server is running") from exc
         raise ModelConnectionError(f"the connection to {where} broke: {cause!r}; the server may "

@@ -57,6 +57,13 @@ class FakeChatModel(BaseChatModel):
             return item if isinstance(item, AIMessage) else AIMessage(content=str(item))
         return AIMessage(content=_echo(messages))
 
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
+        """Accept tools like a real model (scripted replies decide whether they are called)."""
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice,
+                         **kwargs)
+
     def _usage(self, messages: Sequence[BaseMessage], text: str) -> UsageMetadata:
         n_in = sum(_count_tokens(m.text) for m in messages)
         n_out = _count_tokens(text) if text else 0

@@ -3,6 +3,7 @@
 Each request to ``/v1/chat/completions`` takes the next step of the script (the last one repeats):
 
 - ``{"text": "hi"}``: a normal answer (streamed as SSE when the request asks for a stream);
+  any step may add ``"sleep": seconds`` to answer late;
 - ``{"status": 500}`` / ``{"status": 429, "retry_after": 1}``: an error status, JSON error body;
 - ``{"cut": "Hello wor"}``: starts an SSE stream, sends that text, then drops the connection;
 - ``{"raw": "not json"}``: status 200 with this body as ``application/json``;
@@ -57,6 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         step = self.server.next_step(body)
+        time.sleep(float(step.get("sleep", 0)))
         model = str(body.get("model", "scripted"))
         if "status" in step:
             headers = {"Retry-After": str(step["retry_after"])} if "retry_after" in step else {}
