@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
@@ -117,6 +118,8 @@ class LedgerChatModel(WrappedChatModel):
 
     def _generate(self, messages: list[Any], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        if getattr(_unwrap(self.inner)[0], "streaming", False) is True:
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         begun = self._begin(run_manager)
         try:
             result = self._call_generate(self.inner, messages, stop, run_manager, **kwargs)

@@ -100,7 +100,8 @@ class ChatLocalLlama(BaseChatModel):
     """Seconds one call may run; past it the call stops and raises ModelTimeoutError."""
     max_retries: int = 0
     """Accepted for LangChain compatibility; retries are the job of ``framework.providers.wrappers``."""
-    streaming: bool = False
+    streaming: bool = True
+    """Generation always streams inside; True lets wrappers measure time to first token."""
 
     _loaded: rt.Loaded | None = PrivateAttr(default=None)
 

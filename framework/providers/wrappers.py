@@ -14,6 +14,7 @@ then timeout, retry, and the fallback chain outermost.
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableBinding
 from pydantic import ConfigDict, Field
@@ -63,8 +65,11 @@ class WrappedChatModel(BaseChatModel):
         chat, bound = _unwrap(model)
         if chat.rate_limiter is not None:
             chat.rate_limiter.acquire(blocking=True)
-        result: ChatResult = chat._generate(messages, stop=stop, run_manager=run_manager,
-                                            **{**bound, **kwargs})
+        merged = {**bound, **kwargs}
+        if getattr(chat, "streaming", False) is True:   # the model asks to be called streamed
+            return generate_from_stream(chat._stream(messages, stop=stop, run_manager=run_manager,
+                                                     **merged))
+        result: ChatResult = chat._generate(messages, stop=stop, run_manager=run_manager, **merged)
         return result
 
     def _call_stream(self, model: Any, messages: list[Any], stop: list[str] | None,
@@ -199,7 +204,9 @@ class TimeoutChatModel(WrappedChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         kwargs.setdefault("timeout", self.timeout)
-        future = pool.submit(self._call_generate, self.inner, messages, stop, run_manager, **kwargs)
+        context = contextvars.copy_context()   # the ledger's run id travels to the worker
+        future = pool.submit(context.run, self._call_generate, self.inner, messages, stop,
+                             run_manager, **kwargs)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError as exc:
