@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import functools
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -205,8 +206,9 @@ class TimeoutChatModel(WrappedChatModel):
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         kwargs.setdefault("timeout", self.timeout)
         context = contextvars.copy_context()   # the ledger's run id travels to the worker
-        future = pool.submit(context.run, self._call_generate, self.inner, messages, stop,
-                             run_manager, **kwargs)
+        call = functools.partial(self._call_generate, self.inner, messages, stop, run_manager,
+                                 **kwargs)
+        future = pool.submit(context.run, call)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError as exc:
