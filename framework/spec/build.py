@@ -11,6 +11,7 @@ from framework.agents.rag import build_rag_graph
 from framework.errors import InputError
 from framework.paths import subdir
 from framework.providers import get_model
+from framework.providers.policy import check_model_id, enforce
 from framework.rag.knowledge_base import KnowledgeBase
 from framework.spec.app import App
 from framework.spec.io import load_spec
@@ -51,7 +52,9 @@ def build(spec: AppSpec, base_dir: str | Path = ".", *, progress: bool = False,
           checkpointer: Any = None) -> App:
     """Wire ``spec`` into an :class:`App` (a compiled graph with a checkpointer)."""
     base = Path(base_dir)
+    check_model_id(spec.model.id, spec.privacy, spec.model.settings)  # before anything is built
     model = get_model(spec.model.id, **spec.model.settings)
+    enforce(model, spec.privacy)
     kbs = open_knowledge(spec, base, progress=progress)
 
     def retriever(query: str, k: int) -> list[dict[str, Any]]:

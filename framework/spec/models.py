@@ -65,6 +65,7 @@ class AppSpec(_Strict):
     version: str = "0.1.0"
     description: str = ""
     model: ModelConfig
+    privacy: Literal["any", "local_only"] = "any"
     knowledge: list[KnowledgeConfig] = Field(default_factory=list)
     graph: RagGraph = Field(default_factory=RagGraph)
     prompts: Prompts = Field(default_factory=Prompts)
