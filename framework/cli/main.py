@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from framework.cli import kb as kb_cmd
+from framework.cli import models as models_cmd
 from framework.cli import run as run_cmd
 from framework.cli import ui as ui_cmd
 from framework.errors import ConfigError, OpenBuilderError
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.register(sub)
     kb_cmd.register(sub)
     ui_cmd.register(sub)
+    models_cmd.register(sub)
     return parser
 
 

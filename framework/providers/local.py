@@ -25,7 +25,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from framework.errors import InputError
+from framework.errors import InputError, ToolCallError
 from framework.providers import local_runtime as rt
 from framework.providers.base import attach_profile
 from framework.providers.messages import to_openai_messages
@@ -37,6 +37,7 @@ from framework.providers.toolcall import (
     ToolTextSplitter,
     json_grammar,
     normalise_tool_choice,
+    parse_tool_calls,
     parse_with_retry,
     tool_call_grammar,
 )
@@ -216,7 +217,7 @@ class ChatLocalLlama(BaseChatModel):
         calls: list[dict[str, Any]] = []
         final = text
         if plan.names is not None:
-            final, calls, extra = self._tool_calls(messages, stop, plan, text, **kwargs)
+            final, calls, extra = self._tool_calls(messages, stop, plan, text, finish, **kwargs)
             usage = [n_in + extra[0], n_out + extra[1]]
         remaining = splitter.rest(final)
         if remaining:
@@ -224,9 +225,14 @@ class ChatLocalLlama(BaseChatModel):
         yield self._final_chunk(calls, usage, model_name, "tool_calls" if calls else finish)
 
     def _tool_calls(self, messages: list[BaseMessage], stop: list[str] | None, plan: _Plan,
-                    text: str, **kwargs: Any) -> tuple[str, list[dict[str, Any]], tuple[int, int]]:
+                    text: str, finish: Any,
+                    **kwargs: Any) -> tuple[str, list[dict[str, Any]], tuple[int, int]]:
         """Parse calls; on a malformed one, tell the model the error once, then report it."""
         spent = [0, 0]
+        if finish == "length" and parse_tool_calls(text, plan.names or []).error:
+            raise ToolCallError(
+                f"model {self.model_name!r} ran out of tokens in the middle of a tool call "
+                f"(max_tokens={kwargs.get('max_tokens', self.max_tokens)}); raise max_tokens")
 
         def regenerate(instruction: str) -> str:
             retry = [*messages, AIMessage(content=text), HumanMessage(content=instruction)]
