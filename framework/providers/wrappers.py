@@ -203,8 +203,14 @@ class TimeoutChatModel(WrappedChatModel):
 
     def _generate(self, messages: list[Any], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         kwargs.setdefault("timeout", self.timeout)
+        if _honours_timeout(self.inner):   # the client stops itself: no watchdog thread needed
+            try:
+                return self._call_generate(self.inner, messages, stop, run_manager, **kwargs)
+            except TimeoutError as exc:
+                raise ModelTimeoutError(
+                    f"{_name(self.inner)} took longer than {self.timeout:g} s") from exc
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         context = contextvars.copy_context()   # the ledger's run id travels to the worker
         call = functools.partial(self._call_generate, self.inner, messages, stop, run_manager,
                                  **kwargs)
@@ -225,6 +231,15 @@ class TimeoutChatModel(WrappedChatModel):
             yield chunk
             if time.monotonic() > deadline:
                 raise ModelTimeoutError(f"{_name(self.inner)} took longer than {self.timeout:g} s")
+
+
+def _honours_timeout(model: Any) -> bool:
+    """Models whose client enforces a ``timeout=`` call argument (OpenAI-wire, local llama.cpp)."""
+    def honours(chat: BaseChatModel) -> bool:
+        fields = type(chat).model_fields
+        return "request_timeout" in fields or ("timeout" in fields and hasattr(chat, "model_path"))
+
+    return all(honours(leaf) for leaf in leaf_models(model))
 
 
 def _name(model: Any) -> str:

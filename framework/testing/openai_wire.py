@@ -15,6 +15,7 @@ Each request to ``/v1/chat/completions`` takes the next step of the script (the 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:  # quiet
         return
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
