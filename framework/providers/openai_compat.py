@@ -236,3 +236,8 @@ def create_anthropic_model(name: str, *, api_key: str | None = None, timeout: fl
                           max_retries=max_retries, **settings)
     return attach_profile(model, model_profile("anthropic", name), model_id)
 
+
+
+def create_openai_model(name: str, **settings: Any) -> BaseChatModel:
+    """``openai:MODEL`` (kept for the ``openbuilder.providers`` entry point)."""
+    return create_compat_model("openai", name, **settings)
