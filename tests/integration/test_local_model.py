@@ -89,3 +89,11 @@ def test_tool_round_trip_renders_tool_messages(qwen) -> None:  # type: ignore[no
     answer = qwen.bind_tools([secret_number]).invoke(
         [question, first, ToolMessage(content="4172", tool_call_id=call["id"])], max_tokens=40)
     assert "4172" in answer.text and not answer.tool_calls
+
+
+def test_timeout_stops_a_long_generation(qwen) -> None:  # type: ignore[no-untyped-def]
+    from framework.errors import ModelTimeoutError
+
+    with pytest.raises(ModelTimeoutError, match="timeout of 0.5 s"):
+        qwen.invoke("Write a long essay about the history of Europe.", max_tokens=400, timeout=0.5)
+    assert "paris" in qwen.invoke("What is the capital of France? One word.").text.lower()
