@@ -7,9 +7,14 @@
      │    ├── SpecError               an app spec that does not parse or validate (path, line)
      │    ├── UnknownNameError        a registry name that does not exist (lists the valid ones)
      │    ├── MissingSecretError      a secret reference whose variable is not set
-     │    └── InputError              an argument or file that cannot be used (empty question, ...)
+     │    ├── InputError              an argument or file that cannot be used (empty question, ...)
+     │    └── PolicyError             a model the app's policy forbids (privacy: local_only)
      ├── ModelError                  a chat model failed (transport, server, parse)
-     │    └── ModelUnavailableError   model weights or runtime missing or corrupt
+     │    ├── ModelUnavailableError   model weights or runtime missing or corrupt
+     │    ├── ModelTimeoutError       a call that ran past its timeout
+     │    ├── ModelConnectionError    a model server that cannot be reached
+     │    ├── ModelServerError        a server that answered an error status (429, 5xx) or garbage
+     │    └── ToolCallError           a tool call that did not parse, even after one retry
      ├── KnowledgeBaseError          an index or document store that cannot be used
      │    └── EmbeddingMismatchError  a knowledge base built with another embedding model
      └── AppRunError                 a graph run failed
@@ -85,6 +90,36 @@ class ModelError(OpenBuilderError):
 
 class ModelUnavailableError(ModelError):
     """Model weights or the runtime to run them are missing or corrupt."""
+
+
+class ModelTimeoutError(ModelError, TimeoutError):
+    """A model call that ran past its timeout."""
+
+
+class ModelConnectionError(ModelError):
+    """A model server that cannot be reached (wrong base URL, server down, no network)."""
+
+
+class ModelServerError(ModelError):
+    """A model server answered with an error status or a response that does not parse.
+
+    ``status_code`` is the HTTP status (None for a garbled body); ``retry_after`` the seconds the
+    server asked to wait (``Retry-After``), when it said.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class ToolCallError(ModelError):
+    """A model wrote a tool call that does not parse, even after being told the error once."""
+
+
+class PolicyError(ConfigError):
+    """A model or connection that the app's policy forbids (``privacy: local_only``)."""
 
 
 class KnowledgeBaseError(OpenBuilderError):

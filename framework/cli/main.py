@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from framework.cli import export as export_cmd
 from framework.cli import kb as kb_cmd
+from framework.cli import models as models_cmd
 from framework.cli import run as run_cmd
 from framework.cli import serve as serve_cmd
 from framework.cli import spec as spec_cmd
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.register(sub)
     spec_cmd.register(sub)
     export_cmd.register(sub)
+    models_cmd.register(sub)
     return parser
 
 

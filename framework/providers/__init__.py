@@ -1,4 +1,9 @@
-"""Chat model providers behind one registry of ``"provider:model"`` ids."""
+"""Chat model providers behind one registry of ``"provider:model"`` ids.
+
+Built-in providers come from ``presets.yaml``: every OpenAI-wire preset (openai, deepseek,
+dashscope, qianfan, zhipu, moonshot, ollama, vllm, llamacpp, openai_compat) shares one adapter.
+Plugins add more through the ``openbuilder.providers`` entry point group.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,38 @@ from framework.providers.base import ModelProfile, profile_of, split_model_id
 from framework.registry import Registry
 
 PROVIDERS: Registry[Any] = Registry("provider", entry_point_group="openbuilder.providers")
-PROVIDERS.register("local", "framework.providers.local:create_local_model")
-PROVIDERS.register("openai", "framework.providers.openai_compat:create_openai_model")
-PROVIDERS.register("fake", "framework.testing.fake_chat:create_fake_model")
+
+
+class _PresetFactory:
+    """Builds ``PRESET:MODEL`` through the shared OpenAI-wire adapter (imported on first use)."""
+
+    def __init__(self, preset: str) -> None:
+        self.preset = preset
+
+    def __call__(self, name: str, **settings: Any) -> BaseChatModel:
+        from framework.providers.openai_compat import create_compat_model
+
+        return create_compat_model(self.preset, name, **settings)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _PresetFactory) and other.preset == self.preset
+
+    def __hash__(self) -> int:
+        return hash(self.preset)
+
+
+def _register_builtins() -> None:
+    from framework.providers.presets import presets
+
+    for name, pre in presets().items():
+        if pre.kind == "openai_compat":
+            PROVIDERS.register(name, _PresetFactory(name))
+    PROVIDERS.register("local", "framework.providers.local:create_local_model")
+    PROVIDERS.register("anthropic", "framework.providers.openai_compat:create_anthropic_model")
+    PROVIDERS.register("fake", "framework.testing.fake_chat:create_fake_model")
+
+
+_register_builtins()
 
 
 def get_model(model_id: str, **settings: Any) -> BaseChatModel:

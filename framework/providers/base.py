@@ -22,9 +22,24 @@ class ModelProfile:
 
     family: str = "unknown"
     native_tool_calling: bool = False
+    """True: the server takes tools natively; False: tools are prompted in the family's format."""
     json_schema_output: bool = False
     context_window: int = 4096
     local: bool = False
+    """True when calls never leave this machine (in-process, or a server on a loopback address)."""
+    provider: str = ""
+    endpoint: str | None = None
+    price_input: float | None = None
+    """Price per million input tokens in ``currency`` (None: unknown)."""
+    price_output: float | None = None
+    currency: str | None = None
+    prices_as_of: str | None = None
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float | None:
+        """Cost of a call in ``currency``, or None when this model has no known price."""
+        if self.price_input is None or self.price_output is None:
+            return None
+        return (input_tokens * self.price_input + output_tokens * self.price_output) / 1_000_000
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

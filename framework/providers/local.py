@@ -1,91 +1,95 @@
 """In-process open-weight chat models on llama.cpp (GGUF), our own ``BaseChatModel``.
 
-A llama.cpp context is not thread-safe: concurrent calls abort the interpreter. Each loaded model
-is shared by every chat model object that names it and guarded by one lock, so calls queue.
-The prompt is rendered with the chat template stored in the GGUF itself.
+The prompt is rendered with the chat template stored in the GGUF itself, tools included (its
+``tools`` variable), so each family is prompted in its own tool-call format. Forced tool calls
+(``tool_choice`` any or a named tool) and structured output use grammar-constrained sampling, so
+their output always parses; free (``auto``) calls are parsed from the text, and a malformed call is
+retried once with the parse error before it is reported (:class:`framework.errors.ToolCallError`).
 """
 
 from __future__ import annotations
 
-import atexit
+import json
 import os
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from framework.errors import ConfigError, InputError, ModelError, ModelUnavailableError
-from framework.providers.base import ModelProfile, attach_profile
-from framework.providers.bundled import BUNDLED, DEFAULT_LOCAL_MODEL, assemble
+from framework.errors import InputError, ToolCallError
+from framework.providers import local_runtime as rt
+from framework.providers.base import attach_profile
 from framework.providers.messages import to_openai_messages
+from framework.providers.presets import model_profile
+from framework.providers.toolcall import (
+    ANY,
+    AUTO,
+    NONE,
+    ToolTextSplitter,
+    json_grammar,
+    normalise_tool_choice,
+    parse_tool_calls,
+    parse_with_retry,
+    tool_call_grammar,
+)
 
 
 @dataclass
-class _Loaded:
-    llm: Any
-    lock: threading.Lock
-    formatter: Any
-    n_ctx: int
+class _Plan:
+    """How one call runs: which tools the template sees, which grammar constrains sampling."""
+
+    tools: list[dict[str, Any]] | None = None
+    names: list[str] | None = None      # parse tool calls from the output when set
+    grammar: str | None = None
+    forced: bool = False                 # tool_choice any/named: buffer, the grammar guarantees calls
+    schema_note: str | None = None       # structured output: the schema, told to the model
 
 
-_CACHE: dict[tuple[str, int, int, int], _Loaded] = {}
-_CACHE_LOCK = threading.Lock()
+def _plan(tools: list[dict[str, Any]] | None, choice: Any, response_format: Any) -> _Plan:
+    if response_format:
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema", spec) or response_format.get("schema")
+        note = json.dumps(schema, ensure_ascii=False) if schema else ""
+        strict = response_format.get("type") == "json_schema"
+        return _Plan(grammar=json_grammar(schema if strict else None), schema_note=note)
+    if not tools:
+        return _Plan()
+    names = [t["function"]["name"] for t in tools]
+    mode = normalise_tool_choice(choice, names)
+    if mode == NONE:
+        return _Plan()
+    if mode == AUTO:
+        return _Plan(tools=tools, names=names)
+    only = None if mode == ANY else mode
+    return _Plan(tools=tools, names=names, grammar=tool_call_grammar(tools, only), forced=True)
 
 
-@atexit.register
-def _close_all() -> None:
-    """Free loaded models before interpreter shutdown (llama.cpp's own finaliser fails late)."""
-    with _CACHE_LOCK:
-        for loaded in _CACHE.values():
-            with loaded.lock:
-                loaded.llm.close()
-        _CACHE.clear()
-
-
-def _load(path: str, n_ctx: int, n_threads: int, n_gpu_layers: int) -> _Loaded:
-    key = (path, n_ctx, n_threads, n_gpu_layers)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        try:
-            from llama_cpp import Llama
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ModelUnavailableError(
-                "local models need llama-cpp-python; install it with: pip install 'openbuilder[local]'"
-            ) from exc
-        try:
-            llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads,
-                        n_gpu_layers=n_gpu_layers, verbose=False)
-        except (ValueError, RuntimeError) as exc:
-            raise ModelUnavailableError(f"could not load GGUF model {path}: {exc}") from exc
-        template = llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise ModelUnavailableError(f"GGUF model {path} carries no chat template")
-        eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "replace")
-        bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "replace")
-        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-        loaded = _Loaded(llm=llm, lock=threading.Lock(), formatter=formatter, n_ctx=llm.n_ctx())
-        _CACHE[key] = loaded
-        return loaded
+def _with_schema_note(messages: list[dict[str, Any]], note: str) -> list[dict[str, Any]]:
+    instruction = "Reply with one JSON object only" + (
+        f", matching this JSON schema: {note}" if note else "") + "."
+    if messages and messages[0]["role"] == "system":
+        first = dict(messages[0], content=f"{messages[0]['content']}\n\n{instruction}")
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": instruction}, *messages]
 
 
 class ChatLocalLlama(BaseChatModel):
-    """A GGUF chat model run in-process by llama.cpp."""
+    """A GGUF chat model run in-process by llama.cpp, with tool calling and structured output."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, populate_by_name=True)
     max_concurrency: ClassVar[int] = 1  # one llama.cpp context: callers queue (the server reads it)
 
     model_path: str
-    model_name: str = "local"
+    model_name: str = Field(default="local", alias="model")
     temperature: float = 0.2
     top_p: float = 0.95
     max_tokens: int = 512
@@ -94,8 +98,14 @@ class ChatLocalLlama(BaseChatModel):
     n_gpu_layers: int = 0
     seed: int | None = None
     stop: list[str] | None = None
+    timeout: float | None = None
+    """Seconds one call may run; past it the call stops and raises ModelTimeoutError."""
+    max_retries: int = 0
+    """Accepted for LangChain compatibility; retries are the job of ``framework.providers.wrappers``."""
+    streaming: bool = True
+    """Generation always streams inside; True lets wrappers measure time to first token."""
 
-    _loaded: _Loaded | None = PrivateAttr(default=None)
+    _loaded: rt.Loaded | None = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
@@ -105,106 +115,165 @@ class ChatLocalLlama(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "model_path": self.model_path, "n_ctx": self.n_ctx}
 
-    def _get(self) -> _Loaded:
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "local"
+        params["ls_model_name"] = kwargs.get("model") or self.model_name
+        params["ls_temperature"] = kwargs.get("temperature", self.temperature)
+        params["ls_max_tokens"] = kwargs.get("max_tokens", self.max_tokens)
+        return params
+
+    def _get(self) -> rt.Loaded:
         if self._loaded is None:
-            self._loaded = _load(self.model_path, self.n_ctx, self.n_threads, self.n_gpu_layers)
+            self._loaded = rt.load(self.model_path, self.n_ctx, self.n_threads, self.n_gpu_layers)
         return self._loaded
 
-    def _prepare(self, messages: Sequence[BaseMessage], stop: list[str] | None,
-                 **kwargs: Any) -> tuple[_Loaded, str, dict[str, Any], int]:
+    # -- tools and structured output ---------------------------------------------------------
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None,
+                   **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools; ``tool_choice``: ``auto``, ``any``/``required``/True, ``none``, a tool name,
+        or an OpenAI/Anthropic-style dict naming one."""
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        names = [t["function"]["name"] for t in formatted]
+        mode = normalise_tool_choice(tool_choice, names)
+        return self.bind(tools=formatted, tool_choice=mode, **kwargs)
+
+    def with_structured_output(self, schema: dict[str, Any] | type, *, include_raw: bool = False,
+                               method: str = "json_schema", strict: bool | None = None,
+                               **kwargs: Any) -> Runnable[LanguageModelInput, Any]:
+        """Structured output by grammar-constrained sampling: ``json_schema`` (default),
+        ``function_calling`` (a forced tool call) or ``json_mode`` (any JSON object)."""
+        if kwargs:
+            raise ValueError(f"Received unsupported arguments {kwargs}")
+        from framework.providers.structured import structured_runnable
+
+        return structured_runnable(self, schema, include_raw=include_raw, method=method,
+                                   strict=strict)
+
+    # -- generation ------------------------------------------------------------------------
+    def _prepare(self, messages: Sequence[BaseMessage], stop: list[str] | None, plan: _Plan,
+                 **kwargs: Any) -> tuple[rt.Loaded, str, dict[str, Any], int]:
         loaded = self._get()
-        rendered = loaded.formatter(messages=to_openai_messages(messages))
+        chat = to_openai_messages(messages)
+        if plan.schema_note is not None:
+            chat = _with_schema_note(chat, plan.schema_note)
+        rendered = loaded.formatter(messages=chat, tools=plan.tools)
         prompt: str = rendered.prompt
-        tokens = loaded.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        max_tokens = int(kwargs.get("max_tokens", self.max_tokens))
-        if len(tokens) + 1 >= loaded.n_ctx:
+        n_prompt = rt.count_tokens(loaded, prompt)
+        if n_prompt + 1 >= loaded.n_ctx:
             raise InputError(
-                f"prompt is {len(tokens)} tokens but model {self.model_name!r} has a context of "
+                f"prompt is {n_prompt} tokens but model {self.model_name!r} has a context of "
                 f"{loaded.n_ctx} tokens; shorten the input or raise n_ctx"
             )
-        max_tokens = min(max_tokens, loaded.n_ctx - len(tokens) - 1)
-        stops = list(rendered.stop or []) + list(stop or self.stop or [])
+        max_tokens = min(int(kwargs.get("max_tokens", self.max_tokens)), loaded.n_ctx - n_prompt - 1)
         params = {
             "max_tokens": max_tokens,
             "temperature": float(kwargs.get("temperature", self.temperature)),
             "top_p": float(kwargs.get("top_p", self.top_p)),
-            "stop": stops,
+            "stop": list(rendered.stop or []) + list(stop or self.stop or []),
             "seed": kwargs.get("seed", self.seed),
         }
-        return loaded, prompt, params, len(tokens)
+        return loaded, prompt, params, n_prompt
+
+    def _run(self, messages: Sequence[BaseMessage], stop: list[str] | None, plan: _Plan,
+             on_piece: Callable[[str], None] | None, **kwargs: Any) -> tuple[str, int, int, Any]:
+        """One generation: (text, prompt tokens, output tokens, finish reason)."""
+        loaded, prompt, params, n_prompt = self._prepare(messages, stop, plan, **kwargs)
+        text, n_out, finish = "", 0, None
+        for piece, reason in rt.generate(loaded, prompt, params, grammar=plan.grammar,
+                                         timeout=kwargs.get("timeout", self.timeout),
+                                         model_name=self.model_name):
+            finish = reason or finish
+            if piece:
+                n_out += 1
+                text += piece
+                if on_piece:
+                    on_piece(piece)
+        return text, n_prompt, n_out, finish
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
-        text = ""
-        usage: UsageMetadata | None = None
-        finish = None
-        for chunk in self._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
-            text += chunk.text
-            msg = chunk.message
-            if isinstance(msg, AIMessageChunk) and msg.usage_metadata:
-                usage = msg.usage_metadata
-            finish = (chunk.generation_info or {}).get("finish_reason", finish)
-        message = AIMessage(content=text, usage_metadata=usage,
-                            response_metadata={"model_name": self.model_name,
-                                               "finish_reason": finish})
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        loaded, prompt, params, n_prompt = self._prepare(messages, stop, **kwargs)
-        n_out = 0
-        finish = None
-        with loaded.lock:
-            try:
-                stream = loaded.llm.create_completion(prompt=prompt, stream=True, **params)
-                for part in stream:
-                    choice = part["choices"][0]
-                    finish = choice.get("finish_reason") or finish
-                    piece = choice.get("text") or ""
-                    if not piece:
-                        continue
-                    n_out += 1
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-                    if run_manager:
-                        run_manager.on_llm_new_token(piece, chunk=chunk)
-                    yield chunk
-            except ValueError as exc:
-                raise ModelError(f"local model {self.model_name!r} failed: {exc}") from exc
-        usage = UsageMetadata(input_tokens=n_prompt, output_tokens=n_out,
-                              total_tokens=n_prompt + n_out)
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(content="", usage_metadata=usage,
-                                   response_metadata={"model_name": self.model_name,
-                                                      "finish_reason": finish}),
-            generation_info={"finish_reason": finish},
-        )
+        plan = _plan(kwargs.pop("tools", None), kwargs.pop("tool_choice", None),
+                     kwargs.pop("response_format", None))
+        model_name = kwargs.pop("model", None) or self.model_name
+        splitter = ToolTextSplitter(hold=plan.names is not None, buffer_all=plan.forced)
+        loaded, prompt, params, n_in = self._prepare(messages, stop, plan, **kwargs)
+        text, n_out, finish = "", 0, None
+        for piece, reason in rt.generate(loaded, prompt, params, grammar=plan.grammar,
+                                         timeout=kwargs.get("timeout", self.timeout),
+                                         model_name=self.model_name):
+            finish = reason or finish
+            if piece:
+                n_out += 1
+                text += piece
+                for visible in splitter.feed(piece):
+                    yield self._text_chunk(visible, run_manager)
+        usage = [n_in, n_out]
+        calls: list[dict[str, Any]] = []
+        final = text
+        if plan.names is not None:
+            final, calls, extra = self._tool_calls(messages, stop, plan, text, finish, **kwargs)
+            usage = [n_in + extra[0], n_out + extra[1]]
+        remaining = splitter.rest(final)
+        if remaining:
+            yield self._text_chunk(remaining, run_manager)
+        yield self._final_chunk(calls, usage, model_name, "tool_calls" if calls else finish)
 
+    def _tool_calls(self, messages: list[BaseMessage], stop: list[str] | None, plan: _Plan,
+                    text: str, finish: Any,
+                    **kwargs: Any) -> tuple[str, list[dict[str, Any]], tuple[int, int]]:
+        """Parse calls; on a malformed one, tell the model the error once, then report it."""
+        spent = [0, 0]
+        if finish == "length" and parse_tool_calls(text, plan.names or []).error:
+            raise ToolCallError(
+                f"model {self.model_name!r} ran out of tokens in the middle of a tool call "
+                f"(max_tokens={kwargs.get('max_tokens', self.max_tokens)}); raise max_tokens")
 
-def resolve_model_path(name: str) -> tuple[str, str, int]:
-    """``name`` -> (file path, display name, default context) for a bundled model or a GGUF path."""
-    key = name or DEFAULT_LOCAL_MODEL
-    if key in ("default", ""):
-        key = DEFAULT_LOCAL_MODEL
-    if key in BUNDLED:
-        bundled = BUNDLED[key]
-        return str(assemble(bundled)), key, bundled.context_window
-    if key.endswith(".gguf") or "/" in key:
-        path = Path(key).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"local model file {path} does not exist; give a path to a .gguf file")
-        return str(path), path.stem, 4096
-    from framework.errors import UnknownNameError
+        def regenerate(instruction: str) -> str:
+            retry = [*messages, AIMessage(content=text), HumanMessage(content=instruction)]
+            text2, n_in, n_out, _ = self._run(retry, stop, plan, None, **kwargs)
+            spent[0], spent[1] = n_in, n_out
+            return text2
 
-    raise UnknownNameError("local model", key, BUNDLED,
-                           hint="Or give a GGUF path: 'local:/path/to/model.gguf'.")
+        parsed = parse_with_retry(text, plan.names or [], regenerate, self.model_name)
+        return parsed.content, parsed.calls, (spent[0], spent[1])
+
+    @staticmethod
+    def _text_chunk(text: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+        if run_manager:
+            run_manager.on_llm_new_token(text, chunk=chunk)
+        return chunk
+
+    def _final_chunk(self, calls: list[dict[str, Any]], usage: list[int], model_name: str,
+                     finish: Any) -> ChatGenerationChunk:
+        meta = UsageMetadata(input_tokens=usage[0], output_tokens=usage[1],
+                             total_tokens=usage[0] + usage[1])
+        chunks = [{"name": c["name"], "args": json.dumps(c["args"], ensure_ascii=False),
+                   "id": c["id"], "index": i, "type": "tool_call_chunk"}
+                  for i, c in enumerate(calls)]
+        message = AIMessageChunk(content="", usage_metadata=meta, tool_call_chunks=chunks,  # type: ignore[arg-type]
+                                 response_metadata={"model_name": model_name,
+                                                    "finish_reason": finish},
+                                 chunk_position="last")
+        return ChatGenerationChunk(message=message, generation_info={"finish_reason": finish})
 
 
 def create_local_model(name: str, **settings: Any) -> BaseChatModel:
-    path, display, ctx = resolve_model_path(name)
-    model = ChatLocalLlama(model_path=path, model_name=display, **settings)
-    profile = ModelProfile(family="qwen" if "qwen" in display.lower() else "unknown",
-                           native_tool_calling=False, json_schema_output=False,
-                           context_window=min(ctx, model.n_ctx), local=True)
+    """``local:NAME``: a bundled model (``qwen2.5-coder-0.5b`` by default) or a GGUF path.
+
+    Settings: ``n_ctx`` (context size), ``n_threads``, ``n_gpu_layers``, ``temperature``,
+    ``max_tokens``, ``timeout``...
+    """
+    path, display, ctx, family = rt.resolve_model_path(name)
+    model = ChatLocalLlama(model_path=path, model=display, **settings)
+    profile = model_profile("local", display, local=True, family=family, endpoint=None,
+                            native_tool_calling=False, json_schema_output=True,
+                            context_window=min(ctx, model.n_ctx))
     return attach_profile(model, profile, f"local:{display}")

@@ -10,9 +10,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 
-from framework.errors import ConfigError, InputError
+from framework.errors import InputError, PolicyError
 from framework.paths import subdir
-from framework.providers import get_model, profile_of
+from framework.providers import get_model
+from framework.providers.policy import check_model_id, enforce
 from framework.spec.models import AppSpec, KnowledgeConfig
 from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
 
@@ -72,10 +73,14 @@ class Parts:
 
 
 def _one_model(spec: AppSpec, model_id: str, settings: dict[str, Any], path: str) -> BaseChatModel:
-    model = get_model(model_id, **settings)
-    if spec.privacy == "local_only" and not profile_of(model).local:
-        raise ConfigError(f"{path}: model {model_id!r} does not run on this machine but the app "
-                          "has privacy: local_only; pick a local: model or set privacy: any")
+    """Build one model; under ``privacy: local_only`` a remote one is refused before it is built
+    (nothing constructed, nothing connected), and the built one is checked by its profile."""
+    try:
+        check_model_id(model_id, spec.privacy, settings)
+        model = get_model(model_id, **settings)
+        enforce(model, spec.privacy)
+    except PolicyError as exc:
+        raise PolicyError(f"{path}: {exc}") from exc
     return model
 
 

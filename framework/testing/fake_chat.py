@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from framework.errors import UnknownNameError
-from framework.providers.base import ModelProfile, attach_profile
+from framework.providers.base import attach_profile
 
 
 def _count_tokens(text: str) -> int:
@@ -58,6 +58,13 @@ class FakeChatModel(BaseChatModel):
             item = self.responses[(len(self.calls) - 1) % len(self.responses)]
             return item if isinstance(item, AIMessage) else AIMessage(content=str(item))
         return AIMessage(content=_echo(messages))
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
+        """Accept tools like a real model (scripted replies decide whether they are called)."""
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice,
+                         **kwargs)
 
     def _usage(self, messages: Sequence[BaseMessage], text: str) -> UsageMetadata:
         n_in = sum(_count_tokens(m.text) for m in messages)
@@ -104,6 +111,8 @@ def create_fake_model(name: str = "", **settings: Any) -> BaseChatModel:
     if mode not in ("echo", "scripted"):
         raise UnknownNameError("fake model", mode, ["echo", "scripted"])
     model = FakeChatModel(mode=mode, **settings)
-    return attach_profile(model, ModelProfile(family="fake", native_tool_calling=True,
-                                              context_window=1_000_000, local=True),
-                          f"fake:{mode}")
+    from framework.providers.presets import model_profile
+
+    profile = model_profile("fake", mode, local=True, family="fake", native_tool_calling=True,
+                            json_schema_output=False, context_window=1_000_000)
+    return attach_profile(model, profile, f"fake:{mode}")

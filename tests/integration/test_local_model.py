@@ -40,7 +40,7 @@ def test_stream_yields_chunks_and_usage(qwen) -> None:  # type: ignore[no-untype
     assert "1" in total.text and total.usage_metadata["output_tokens"] > 0
 
 
-def test_concurrent_calls_queue_instead_of_crashing(qwen) -> None:  # type: ignore[no-untyped-def]
+def test_eight_threads_on_one_model_all_answer(qwen) -> None:  # type: ignore[no-untyped-def]
     results: list[str] = []
     errors: list[BaseException] = []
 
@@ -50,12 +50,12 @@ def test_concurrent_calls_queue_instead_of_crashing(qwen) -> None:  # type: igno
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=300)
-    assert not errors and len(results) == 4
+    assert not errors and len(results) == 8 and all(r.strip() for r in results)
 
 
 def test_context_overflow_names_limit_and_size() -> None:
@@ -69,3 +69,31 @@ def test_unknown_local_model_lists_bundled() -> None:
 
     with pytest.raises(UnknownNameError, match="qwen2.5-coder-0.5b"):
         get_model("local:gpt-17")
+
+
+def test_tool_round_trip_renders_tool_messages(qwen) -> None:  # type: ignore[no-untyped-def]
+    """A forced call, the tool's answer as a ToolMessage, then a plain answer that uses it."""
+    from langchain_core.messages import ToolMessage
+    from langchain_core.tools import tool
+
+    @tool
+    def secret_number(name: str) -> int:
+        """Look up the secret number of a person."""
+        return 4172
+
+    bound = qwen.bind_tools([secret_number], tool_choice="secret_number")
+    question = HumanMessage(content="What is the secret number of Alice?")
+    first = bound.invoke([question], max_tokens=60)
+    assert first.tool_calls and first.tool_calls[0]["name"] == "secret_number"
+    call = first.tool_calls[0]
+    answer = qwen.bind_tools([secret_number]).invoke(
+        [question, first, ToolMessage(content="4172", tool_call_id=call["id"])], max_tokens=40)
+    assert "4172" in answer.text and not answer.tool_calls
+
+
+def test_timeout_stops_a_long_generation(qwen) -> None:  # type: ignore[no-untyped-def]
+    from framework.errors import ModelTimeoutError
+
+    with pytest.raises(ModelTimeoutError, match="timeout of 0.5 s"):
+        qwen.invoke("Write a long essay about the history of Europe.", max_tokens=400, timeout=0.5)
+    assert "paris" in qwen.invoke("What is the capital of France? One word.").text.lower()
