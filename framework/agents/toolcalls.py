@@ -128,7 +128,10 @@ def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
             return _prompted_caller(model, tools)
 
     def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
-        return _ai(runnable.invoke(messages, config))
+        reply = _ai(runnable.invoke(messages, config))
+        if not reply.tool_calls and looks_like_tool_call(reply.text):
+            return final_answer_caller(model)(messages, config)  # a broken call: ask in words
+        return reply
 
     return call
 

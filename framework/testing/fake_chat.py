@@ -71,17 +71,27 @@ class FakeChatModel(BaseChatModel):
         n_out = _count_tokens(text) if text else 0
         return UsageMetadata(input_tokens=n_in, output_tokens=n_out, total_tokens=n_in + n_out)
 
+    def _reply(self, messages: Sequence[BaseMessage], tools: list[Any] | None) -> AIMessage:
+        """The next reply; with tools bound, a scripted ``{"tool": NAME, "args": {...}}`` text is
+        returned as a native tool call, as a model with tool calling would."""
+        reply = self._next(messages)
+        if tools and not reply.tool_calls:
+            call = _scripted_tool_call(reply.text, {t["function"]["name"] for t in tools})
+            if call is not None:
+                return AIMessage(content="", tool_calls=[call])
+        return reply
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
-        reply = self._next(messages)
+        reply = self._reply(messages, kwargs.get("tools"))
         reply = reply.model_copy(update={"usage_metadata": self._usage(messages, reply.text)})
         return ChatResult(generations=[ChatGeneration(message=reply)])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        reply = self._next(messages)
+        reply = self._reply(messages, kwargs.get("tools"))
         words = reply.text.split(" ")
         for i, word in enumerate(words):
             if self.token_delay:
@@ -104,6 +114,23 @@ def _dumps(args: Any) -> str:
     import json
 
     return json.dumps(args)
+
+
+def _scripted_tool_call(text: str, names: set[str]) -> dict[str, Any] | None:
+    import json
+    import uuid
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    name = data.get("tool") or data.get("name")
+    args = data.get("args", data.get("arguments", {}))
+    if not isinstance(name, str) or not isinstance(args, dict):
+        return None
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
 
 
 def create_fake_model(name: str = "", **settings: Any) -> BaseChatModel:

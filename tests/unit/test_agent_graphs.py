@@ -128,8 +128,8 @@ def test_fallback_model_answers_when_primary_fails() -> None:
     app = app_from("""\
         name: fb
         model:
-          id: openai:nothing-here
-          settings: {base_url: "http://127.0.0.1:9/v1", api_key: null, timeout: 2}
+          id: openai_compat:nothing-here
+          settings: {base_url: "http://127.0.0.1:9/v1", timeout: 2}
           fallbacks: ["fake:echo"]
         graph: {kind: chat}
         """)
