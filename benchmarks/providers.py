@@ -201,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             report["speed"].append(tokens_per_second(name, args.tokens))
             print(f"  speed: {report['speed'][-1]}", file=sys.stderr)
-            report["tools"].append(tool_success(name, args.tasks))
-            print(f"  tools: {report['tools'][-1]}", file=sys.stderr)
+            if args.tasks > 0:
+                report["tools"].append(tool_success(name, args.tasks))
+                print(f"  tools: {report['tools'][-1]}", file=sys.stderr)
         except ModelUnavailableError as exc:
             report["skipped"].append({"model": name, "reason": str(exc)})
             print(f"skipped {name}: {exc}", file=sys.stderr)
