@@ -195,11 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": platform.platform(), "python": platform.python_version(),
                               "calls": args.calls, "overhead": overhead(args.calls),
                               "speed": [], "tools": [], "skipped": []}
+    print(f"overhead: {json.dumps(report['overhead'])}", file=sys.stderr)
     for name in [m for m in args.models.split(",") if m]:
         print(f"model: local:{name}", file=sys.stderr)
         try:
             report["speed"].append(tokens_per_second(name, args.tokens))
-            report["tools"].append(tool_success(name, args.tasks))
+            print(f"  speed: {report['speed'][-1]}", file=sys.stderr)
+            if args.tasks > 0:
+                report["tools"].append(tool_success(name, args.tasks))
+                print(f"  tools: {report['tools'][-1]}", file=sys.stderr)
         except ModelUnavailableError as exc:
             report["skipped"].append({"model": name, "reason": str(exc)})
             print(f"skipped {name}: {exc}", file=sys.stderr)

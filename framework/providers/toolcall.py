@@ -80,6 +80,15 @@ def _json_object(text: str) -> Any:
         return json.loads(body[start:end + 1])
 
 
+def _json_lines(text: str) -> list[Any] | None:
+    """Several bare calls, one JSON object per line (small models do this); None if not that."""
+    lines = [ln.strip() for ln in _strip_fences(text).splitlines() if ln.strip()]
+    try:
+        return [json.loads(ln) for ln in lines] if len(lines) > 1 else None
+    except json.JSONDecodeError:
+        return None
+
+
 def _to_call(item: Any, names: list[str]) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ValueError(f"a tool call must be a JSON object, got {type(item).__name__}")
@@ -133,7 +142,9 @@ def parse_tool_calls(text: str, names: list[str]) -> ParsedOutput:
         try:
             value = _json_object(text)
         except json.JSONDecodeError:
-            return ParsedOutput(text.strip())
+            value = _json_lines(text)
+            if value is None:
+                return ParsedOutput(text.strip())
         if isinstance(value, dict) and value.get("name") in names or (
                 isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
             try:

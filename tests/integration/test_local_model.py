@@ -73,8 +73,12 @@ def test_unknown_local_model_lists_bundled() -> None:
 
 def test_tool_round_trip_renders_tool_messages(qwen) -> None:  # type: ignore[no-untyped-def]
     """A forced call, the tool's answer as a ToolMessage, then a plain answer that uses it."""
+    import json
+
     from langchain_core.messages import ToolMessage
     from langchain_core.tools import tool
+
+    from framework.providers.messages import to_openai_messages
 
     @tool
     def secret_number(name: str) -> int:
@@ -86,8 +90,12 @@ def test_tool_round_trip_renders_tool_messages(qwen) -> None:  # type: ignore[no
     first = bound.invoke([question], max_tokens=60)
     assert first.tool_calls and first.tool_calls[0]["name"] == "secret_number"
     call = first.tool_calls[0]
-    answer = qwen.bind_tools([secret_number]).invoke(
-        [question, first, ToolMessage(content="4172", tool_call_id=call["id"])], max_tokens=40)
+    history = [question, first, ToolMessage(content="4172", tool_call_id=call["id"])]
+    prompt = qwen._get().formatter(messages=to_openai_messages(history)).prompt
+    args = json.dumps(call["args"], ensure_ascii=False)
+    assert f'<tool_call>\n{{"name": "secret_number", "arguments": {args}}}\n</tool_call>' in prompt
+    assert "<|im_start|>user\n<tool_response>\n4172\n</tool_response><|im_end|>" in prompt
+    answer = qwen.invoke(history, max_tokens=40)
     assert "4172" in answer.text and not answer.tool_calls
 
 

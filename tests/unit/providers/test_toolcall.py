@@ -67,6 +67,13 @@ def test_bare_fenced_json_call_without_tags() -> None:
     assert out.calls[0]["args"] == {"a": 1, "b": 5} and out.content == ""
 
 
+def test_json_lines_of_bare_calls_are_parallel_calls() -> None:
+    text = ('{"name": "add", "arguments": {"a": 1, "b": 2}}\n'
+            '{"name": "get_weather", "arguments": {"city": "Rome"}}')
+    out = parse_tool_calls(text, NAMES)
+    assert [c["name"] for c in out.calls] == ["add", "get_weather"] and out.error is None
+
+
 def test_plain_answer_has_no_calls() -> None:
     out = parse_tool_calls("The weather is fine.", NAMES)
     assert out.calls == [] and out.error is None and out.content == "The weather is fine."
