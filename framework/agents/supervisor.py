@@ -61,6 +61,9 @@ def run_tool_loop(caller: Any, tools: dict[str, BaseTool], messages: list[BaseMe
     for _ in range(max_steps):
         call = final if final is not None and looping(new) else caller
         reply = call([*messages, *new], config)
+        if not reply.tool_calls and not reply.text.strip() and final is not None \
+                and call is not final:  # an empty reply: ask once more for the answer in words
+            reply = final([*messages, *new], config)
         new.append(reply)
         if not reply.tool_calls:
             return new
@@ -122,7 +125,7 @@ def build_supervisor_nodes(supervisor: BaseChatModel, members: Sequence[Member],
                        and m.type in ("human", "ai")]
             new = run_tool_loop(caller, by_name, [SystemMessage(content=system), *context],
                                 max_steps, config, final_answer_caller(member.model))
-            answer = new[-1].text.strip()
+            answer = new[-1].text.strip() or str(state.get("answer") or "")  # keep earlier work
             final = AIMessage(content=answer, name=member.name)
             return Command(goto="supervisor", update={
                 "messages": [final], "answer": answer, "citations": [],

@@ -243,9 +243,20 @@ def final_answer_caller(model: BaseChatModel) -> ToolCaller:
 
     def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
         reply = _ai(model.invoke(_final_prompt(messages), config))
-        return AIMessage(content=reply.text, usage_metadata=reply.usage_metadata, id=reply.id)
+        text = reply.text.strip()
+        if reply.tool_calls or not text or looks_like_tool_call(text):
+            text = _last_result(messages) or text  # it still won't answer in words
+        return AIMessage(content=text, usage_metadata=reply.usage_metadata, id=reply.id)
 
     return call
+
+
+def _last_result(messages: list[BaseMessage]) -> str:
+    """The last successful tool result, stated plainly (for a model that will not answer)."""
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage) and error_kind(message) is None:
+            return f"The {message.name or 'tool'} result is {message.text}."
+    return ""
 
 
 def looping(messages: list[BaseMessage]) -> bool:

@@ -58,7 +58,7 @@ def test_kb_ingest_shows_progress_and_search_json(tmp_path: Path) -> None:
     proc = run_cli("kb", "ingest", str(KNOWLEDGE), "--kb", str(kb))
     assert proc.returncode == 0, proc.stderr
     assert "files" in proc.stderr and "100%" in proc.stderr  # tqdm progress bar
-    assert "chunks embedded with sentence-transformers/all-MiniLM-L6-v2" in proc.stdout
+    assert "embedded with sentence-transformers/all-MiniLM-L6-v2" in proc.stdout
     proc = run_cli("kb", "search", "--kb", str(kb), "How do I keep a conversation?", "-k", "3",
                    "--json")
     assert proc.returncode == 0, proc.stderr
@@ -70,4 +70,4 @@ def test_kb_ingest_shows_progress_and_search_json(tmp_path: Path) -> None:
     assert any("thread" in h["text"] for h in hits)
     again = run_cli("kb", "ingest", str(KNOWLEDGE), "--kb", str(kb), "--json")
     report = json.loads(again.stdout)
-    assert report["chunks"] == 0 and report["unchanged"] == len(list(KNOWLEDGE.glob("*.md")))
+    assert report["embedded"] == 0 and report["unchanged"] == len(list(KNOWLEDGE.glob("*.md")))
