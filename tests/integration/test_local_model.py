@@ -95,7 +95,10 @@ def test_tool_round_trip_renders_tool_messages(qwen) -> None:  # type: ignore[no
     args = json.dumps(call["args"], ensure_ascii=False)
     assert f'<tool_call>\n{{"name": "secret_number", "arguments": {args}}}\n</tool_call>' in prompt
     assert "<|im_start|>user\n<tool_response>\n4172\n</tool_response><|im_end|>" in prompt
-    answer = qwen.invoke(history, max_tokens=40)
+    from langchain_core.messages import SystemMessage
+
+    guide = SystemMessage(content="Answer the user in one sentence, using the tool's result.")
+    answer = qwen.invoke([guide, *history], max_tokens=40)
     assert "4172" in answer.text and not answer.tool_calls
 
 
