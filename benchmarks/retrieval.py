@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="embedding model name or folder (default: BGE small, else bundled)")
     p.add_argument("--latency-sizes", default="10000,100000", help="comma list; empty to skip")
     p.add_argument("--faiss-threads", type=int, default=1)
+    p.add_argument("--latency-only", action="store_true", help="skip the quality runs")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = p.parse_args(argv)
     import faiss
@@ -226,12 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     # One FAISS thread for both sides: single-query searches do not parallelise, and OpenMP
     # threads spinning on a shared 2-core machine make every search 10-20x slower.
     faiss.omp_set_num_threads(args.faiss_threads)
-    emb = SentenceTransformerEmbeddings(args.model, batch_size=BATCH)
+    emb = SentenceTransformerEmbeddings(args.model, batch_size=BATCH, quiet=args.latency_only)
     print(f"embedding model in use: {emb.model_name} ({emb.path})", file=sys.stderr)
-    results = [quality(d.name, d, args.split, args.limit, emb, args.max_queries)
-               for d in (args.data or DEFAULT_DATA)]
+    results = []
+    for d in [] if args.latency_only else (args.data or DEFAULT_DATA):
+        results.append(quality(d.name, d, args.split, args.limit, emb, args.max_queries))
+        print_report(emb.model_name, results[-1:], [])  # each data set as soon as it is done
+        sys.stdout.flush()
     sizes = [int(s) for s in args.latency_sizes.split(",") if s.strip()]
     lat = [latency(n) for n in sizes]
+    print("\n=== summary ===")
     print_report(emb.model_name, results, lat)
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"retrieval-{time.strftime('%Y%m%d-%H%M%S')}.json"
