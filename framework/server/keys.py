@@ -7,6 +7,7 @@ import hmac
 import json
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ class KeyStore:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "keys.sqlite"
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
         with self._conn() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, digest TEXT "
                          "NOT NULL, apps TEXT NOT NULL, created REAL NOT NULL, revoked INTEGER "
@@ -65,9 +68,11 @@ class KeyStore:
         if not presented or not presented.startswith(PREFIX):
             return None
         key_id = presented[len(PREFIX):].split("_", 1)[0]
-        with self._conn() as conn:
-            row = conn.execute("SELECT digest, apps FROM keys WHERE key_id=? AND revoked=0",
-                               (key_id,)).fetchone()
+        with self._read_lock:  # one long-lived connection for the hot path; reads see commits
+            if self._reader is None:
+                self._reader = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            row = self._reader.execute("SELECT digest, apps FROM keys WHERE key_id=? AND "
+                                       "revoked=0", (key_id,)).fetchone()
         if row is None:
             hmac.compare_digest(_digest(presented), _digest("x"))  # same work either way
             return None

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from framework.server.auth import Key, authorize
-from framework.server.runs import RunResult, collect, open_run
+from framework.server.runs import RunResult, open_run, run_to_end
 from framework.server.schemas import (
     ERRORS,
     AssistantMessage,
@@ -77,15 +77,16 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     app = await state.get_app(body.model)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-    events = await open_run(state, app,
-                            lambda cancel: app.stream(question, thread_id=thread, cancel=cancel))
     if body.stream:
+        events = await open_run(state, app, lambda cancel: app.stream(
+            question, thread_id=thread, cancel=cancel))
         include_usage = True if body.stream_options is None else body.stream_options.include_usage
         return StreamingResponse(
             _sse(events, completion_id, created, body.model, include_usage),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
         )
-    result = await collect(events)
+    result = await run_to_end(state, app, lambda cancel: app.stream(
+        question, thread_id=thread, cancel=cancel, tokens=False))
     return ChatCompletion(
         id=completion_id, created=created, model=body.model,
         choices=[Choice(message=AssistantMessage(content=result.answer))], usage=_usage(result),

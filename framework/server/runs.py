@@ -80,6 +80,28 @@ async def _events(slot: Any, state: Any, iterator: Iterator[Any],
         await slot.__aexit__(None, None, None)
 
 
+async def run_to_end(state: Any, app: Any, start: Start) -> RunResult:
+    """A whole run in one worker thread (no per-event hand-over): for answers not streamed."""
+    slot = state.gate.slot(app.model_id, _exclusive(app))
+    try:
+        await slot.__aenter__()
+    except QueueFull as exc:
+        raise HTTPException(503, f"model {exc} is busy and its queue is full; retry shortly",
+                            headers={"Retry-After": "1"}) from exc
+
+    def work() -> RunResult:
+        result = RunResult()
+        with state.runs:
+            for event in start(threading.Event()):
+                result.add(event)
+        return result
+
+    try:
+        return await run_in_threadpool(work)
+    finally:
+        await slot.__aexit__(None, None, None)
+
+
 async def collect(events: AsyncIterator[Any]) -> RunResult:
     result = RunResult()
     async for event in events:

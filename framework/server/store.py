@@ -30,6 +30,8 @@ class AppStore:
         self._built: dict[tuple[str, int], App] = {}
         self._lock = threading.Lock()
         self._build_locks: dict[str, threading.Lock] = {}
+        self._reader: sqlite3.Connection | None = None
+        self._read_lock = threading.Lock()
         with self._conn() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS versions (name TEXT NOT NULL, version INTEGER "
                          "NOT NULL, spec TEXT NOT NULL, base_dir TEXT NOT NULL, created REAL NOT "
@@ -87,9 +89,13 @@ class AppStore:
             return [r[0] for r in rows]
 
     def _latest(self, name: str) -> tuple[int, AppSpec, Path]:
-        with self._conn() as conn:
-            row = conn.execute("SELECT version, spec, base_dir FROM versions WHERE name=? AND "
-                               "deleted=0 ORDER BY version DESC LIMIT 1", (name,)).fetchone()
+        with self._read_lock:  # a long-lived connection for the per-request lookup
+            if self._reader is None:
+                self._reader = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
+                                               isolation_level=None)
+            row = self._reader.execute(
+                "SELECT version, spec, base_dir FROM versions WHERE name=? AND deleted=0 "
+                "ORDER BY version DESC LIMIT 1", (name,)).fetchone()
         if row is None:
             raise UnknownAppError(name)
         return int(row[0]), AppSpec.model_validate_json(row[1]), Path(row[2])

@@ -105,10 +105,10 @@ class App:
         return _final(self._start(question, thread_id, tokens=False))
 
     def stream(self, question: str, thread_id: str | None = None, *,
-               cancel: threading.Event | None = None) -> Iterator[Event]:
+               cancel: threading.Event | None = None, tokens: bool = True) -> Iterator[Event]:
         """Typed events as they happen; setting ``cancel`` stops the run at its next token or
-        step (the checkpoint keeps what finished)."""
-        return self._start(question, thread_id, tokens=True, cancel=cancel)
+        step (the checkpoint keeps what finished); ``tokens=False`` leaves out token events."""
+        return self._start(question, thread_id, tokens=tokens, cancel=cancel)
 
     def _start(self, question: str, thread_id: str | None, *, tokens: bool,
                cancel: threading.Event | None = None) -> Iterator[Event]:
