@@ -101,9 +101,3 @@ async def run_to_end(state: Any, app: Any, start: Start) -> RunResult:
     finally:
         await slot.__aexit__(None, None, None)
 
-
-async def collect(events: AsyncIterator[Any]) -> RunResult:
-    result = RunResult()
-    async for event in events:
-        result.add(event)
-    return result
