@@ -4,6 +4,10 @@ Allowed: names of state variables, string/number/bool/None literals, lists and t
 comparisons (``== != < <= > >= in not in``), ``and or not``, ``+ - * / %``, subscripts with a
 literal key (``result['score']``), and the functions ``len lower upper strip contains startswith
 endswith int float str``. Anything else is rejected when the spec is validated.
+
+Evaluation bounds its work before doing it (:mod:`framework.tools.sizes`): ``*`` that would
+make an int over 4000 digits or a text/list over 100,000 items (``'a' * 10**9``) is refused, and
+``%`` is modulo on numbers only (no ``'%0999999999d' % x`` string formatting).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import ast
 import operator
 from collections.abc import Callable
 from typing import Any
+
+from framework.tools.sizes import oversized, oversized_value
 
 _CMP: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
@@ -86,6 +92,19 @@ def parse_expression(text: str) -> tuple[ast.Expression, set[str]]:
     return tree, names
 
 
+def _binary(op: ast.operator, left: Any, right: Any) -> Any:
+    """``left op right``, refused before it is computed when the result would be too large."""
+    if isinstance(op, ast.Mod) and not isinstance(left, int | float):
+        raise ExpressionError(f"'%' is modulo on numbers, not {type(left).__name__} formatting; "
+                              "use + to join text")
+    problem = oversized("*", left, right) if isinstance(op, ast.Mult) else None
+    result = None if problem else _BIN[type(op)](left, right)
+    problem = problem or oversized_value(result)
+    if problem:
+        raise ExpressionError(problem)
+    return result
+
+
 def _eval(node: ast.AST, env: dict[str, Any]) -> Any:  # noqa: C901 - one branch per node type
     if isinstance(node, ast.Expression):
         return _eval(node.body, env)
@@ -110,7 +129,7 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:  # noqa: C901 - one branch
         value = _eval(node.operand, env)
         return (not value) if isinstance(node.op, ast.Not) else -value
     if isinstance(node, ast.BinOp):
-        return _BIN[type(node.op)](_eval(node.left, env), _eval(node.right, env))
+        return _binary(node.op, _eval(node.left, env), _eval(node.right, env))
     if isinstance(node, ast.Subscript):
         container = _eval(node.value, env)
         key = node.slice.value  # type: ignore[attr-defined]
@@ -128,5 +147,5 @@ def evaluate(text: str, env: dict[str, Any]) -> Any:
     tree, _ = parse_expression(text)
     try:
         return _eval(tree, env)
-    except (TypeError, ValueError, ZeroDivisionError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         raise ExpressionError(f"{text!r} failed on the current state: {exc}") from exc

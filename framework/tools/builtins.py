@@ -1,4 +1,10 @@
-"""Two safe built-in tools: a calculator that parses arithmetic (no ``eval``) and the date and time."""
+"""Two safe built-in tools: a calculator that parses arithmetic (no ``eval``) and the date and time.
+
+The calculator bounds its work before doing it: an exponent over :data:`MAX_EXPONENT`, an int
+result over :data:`~framework.tools.sizes.MAX_RESULT_DIGITS` digits (estimated from the operands'
+bit lengths for ``**`` and ``*``), or ``round`` to more than that many digits is refused with
+:class:`ModelRetry` in microseconds, so no expression can hold the interpreter for long.
+"""
 
 from __future__ import annotations
 
@@ -15,42 +21,68 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from framework.errors import ConfigError
 from framework.tools.errors import ModelRetry
+from framework.tools.sizes import MAX_RESULT_DIGITS, oversized, oversized_value
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
+_SYMBOL = {ast.Pow: "**", ast.Mult: "*"}
 _UNARY: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+
+
+def _round(number: Any, ndigits: Any = None) -> Any:
+    """``round``, refusing a digit count that would make Python compute ``10 ** -ndigits``."""
+    if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > MAX_RESULT_DIGITS):
+        raise ModelRetry(f"round(x, n) takes a whole number n between -{MAX_RESULT_DIGITS} and "
+                         f"{MAX_RESULT_DIGITS}, not {ndigits!r}")
+    return round(number, ndigits)
+
+
 _FUNCS: dict[str, Callable[..., Any]] = {
-    "sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": max, "log": math.log,
+    "sqrt": math.sqrt, "abs": abs, "round": _round, "min": min, "max": max, "log": math.log,
     "log10": math.log10, "exp": math.exp, "sin": math.sin, "cos": math.cos, "tan": math.tan,
     "floor": math.floor, "ceil": math.ceil,
 }
 _CONSTS = {"pi": math.pi, "e": math.e}
-MAX_EXPONENT = 10_000
+MAX_EXPONENT = 10_000  # and the result of a power is bounded too (framework.tools.sizes)
 # "15%" (a percent sign not followed by an operand) is 15/100; "7 % 3" stays modulo
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?!\s*[\d(.])")
 MAX_LENGTH = 500
+
+
+def _bounded(value: Any) -> Any:
+    problem = oversized_value(value)
+    if problem:
+        raise ModelRetry(problem)
+    return value
+
+
+def _binary(op: ast.operator, left: Any, right: Any) -> Any:
+    """``left op right``, refused before it is computed when the result would be too large."""
+    if isinstance(op, ast.Pow) and abs(right) > MAX_EXPONENT:
+        raise ModelRetry(f"exponent {right} is too large (at most {MAX_EXPONENT})")
+    problem = oversized(_SYMBOL.get(type(op), ""), left, right)
+    if problem:
+        raise ModelRetry(problem)
+    return _bounded(_BINARY[type(op)](left, right))
 
 
 def _eval(node: ast.AST) -> Any:
     if isinstance(node, ast.Expression):
         return _eval(node.body)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value
+        return _bounded(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
-            raise ModelRetry(f"exponent {right} is too large (at most {MAX_EXPONENT})")
-        return _BINARY[type(node.op)](left, right)
+        return _binary(node.op, _eval(node.left), _eval(node.right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_eval(node.operand))
     if isinstance(node, ast.Name) and node.id in _CONSTS:
         return _CONSTS[node.id]
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
             and not node.keywords):
-        return _FUNCS[node.func.id](*[_eval(a) for a in node.args])
+        return _bounded(_FUNCS[node.func.id](*[_eval(a) for a in node.args]))
     allowed = ", ".join(sorted(_FUNCS))
     raise ModelRetry(f"unsupported expression {ast.unparse(node)!r}: use numbers, + - * / // % **, "
                      f"parentheses, pi, e and the functions {allowed}")
