@@ -30,6 +30,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
+from framework.agents.deadline import current_deadline, invoke_tool
+from framework.agents.errors import RunTimeoutError
 from framework.tools.errors import ModelRetry, ToolFailedError
 
 ERROR_KEY = "openbuilder_error"
@@ -173,14 +175,17 @@ def _tool_message(call: dict[str, Any], content: str, error: str | None = None) 
 
 
 def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessage:
-    """Run one call; any failure becomes a ToolMessage the model reads (the run goes on)."""
+    """Run one call; any failure becomes a ToolMessage the model reads (the run goes on), except
+    a call still running at the run's deadline: ``RunTimeoutError`` ends the run."""
     tool = tools.get(call["name"])
     if tool is None:
         listed = ", ".join(sorted(tools)) or "(none)"
         return _tool_message(call, f"Error: there is no tool named {call['name']!r}; "
                                    f"call one of: {listed}.", "missing")
     try:
-        result = tool.invoke(call.get("args") or {})
+        result = invoke_tool(tool, call.get("args") or {}, current_deadline())
+    except RunTimeoutError:  # past the run's deadline: the run ends
+        raise
     except (ModelRetry, ValidationError, TypeError) as exc:
         detail = str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc)
         return _tool_message(call, f"Error: {detail}. Fix the arguments and call "

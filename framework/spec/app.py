@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -12,7 +11,14 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 
-from framework.agents.errors import ResumeError, RunError, StepLimitError, TokenLimitError
+from framework.agents.deadline import DEADLINE_KEY, Deadline
+from framework.agents.errors import (
+    ResumeError,
+    RunError,
+    StepLimitError,
+    TokenLimitError,
+    transcript_of,
+)
 from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
 from framework.agents.state import RESET
@@ -79,9 +85,14 @@ class App:
     def name(self) -> str:
         return self.spec.name
 
-    def _config(self, thread: str, callbacks: list[Any]) -> dict[str, Any]:
+    def _config(self, thread: str, callbacks: list[Any],
+                deadline: Deadline | None = None) -> dict[str, Any]:
+        """The graph config; ``deadline`` (``limits.timeout``) also bounds tool calls."""
         steps = self.spec.limits.max_steps
-        return {"configurable": {"thread_id": thread}, "callbacks": callbacks,
+        configurable: dict[str, Any] = {"thread_id": thread}
+        if deadline is not None:
+            configurable[DEADLINE_KEY] = deadline
+        return {"configurable": configurable, "callbacks": callbacks,
                 "recursion_limit": max(25, 3 * steps + 5)}
 
     def _inputs(self, question: str) -> dict[str, Any]:
@@ -159,10 +170,9 @@ class App:
              cancel: threading.Event | None = None) -> Iterator[Event]:
         usage = UsageCounter()
         callbacks: list[Any] = [usage] if cancel is None else [usage, _CancelOnSignal(cancel)]
-        config = self._config(thread, callbacks)
+        deadline = Deadline.after(self.spec.limits.timeout)
+        config = self._config(thread, callbacks, deadline)
         mapper = EventMapper(self.answer_nodes)
-        limits = self.spec.limits
-        deadline = time.monotonic() + limits.timeout if limits.timeout else None
         try:
             modes = ["tasks", "updates", "messages", "custom"] if tokens else ["updates"]
             for mode, payload in self._stream_graph(inputs, config, modes):
@@ -184,18 +194,22 @@ class App:
             raise StepLimitError(
                 f"the run took more than {config['recursion_limit']} graph steps; raise "
                 "limits.max_steps or bound the loop", self._transcript(config)) from exc
+        except _Timeout as exc:  # a tool call ran past the deadline (see agents.deadline)
+            if not exc.transcript:
+                exc.transcript = transcript_of(self._transcript(config))
+            raise
 
     def _transcript(self, config: dict[str, Any]) -> list[Any]:
         thread = config["configurable"]["thread_id"]
         return list(self._snapshot(thread).values.get("messages", []))
 
-    def _check_limits(self, thread: str, usage: Any, deadline: float | None) -> None:
+    def _check_limits(self, thread: str, usage: Any, deadline: Deadline | None) -> None:
         total = _usage(usage)["total_tokens"]
         cap = self.spec.limits.max_tokens
         if cap is not None and total > cap:
             raise TokenLimitError(f"the run used {total} tokens, over limits.max_tokens={cap}",
                                   self._transcript({"configurable": {"thread_id": thread}}))
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and deadline.passed():
             raise _Timeout(f"the run took longer than limits.timeout={self.spec.limits.timeout}s; "
                            "its last step is saved: resume it with --resume continue",
                            self._transcript({"configurable": {"thread_id": thread}}))
