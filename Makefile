@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo setup dev browser graphviz prepare ui test lint typecheck clean
+.PHONY: demo setup dev browser graphviz prepare ui test test-fast lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ typecheck: dev
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The edit loop: lint and every test not marked slow (no real models, no extra processes).
+test-fast: dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

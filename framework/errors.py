@@ -40,6 +40,7 @@ class SpecError(ConfigError):
     """An app spec that does not parse or validate.
 
     ``path`` is the field path (``graph.k``), ``line`` the 1-based line in the file when known.
+    ``problems`` lists every problem found in the same file (this one first).
     """
 
     def __init__(
@@ -49,11 +50,13 @@ class SpecError(ConfigError):
         self.file = file
         self.path = path
         self.line = line
+        self.message = message
         where = ""
         if file:
             where = file + (f":{line}" if line else "")
         prefix = f"{where}: " if where else ""
         field = f"{path}: " if path else ""
+        self.problems: list[SpecError] = [self]
         super().__init__(f"{prefix}{field}{message}")
 
 

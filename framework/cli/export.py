@@ -29,8 +29,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from framework.spec.export import export_python
     from framework.spec.io import load_spec
 
-    spec, _ = load_spec(args.app)
-    program = export_python(spec)
+    spec, base = load_spec(args.app)
+    program = export_python(spec, base)
     if args.output:
         atomic_write_text(Path(args.output), program)
         print(f"wrote {args.output}")

@@ -40,16 +40,35 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Every problem of the file, one per line (file:line: field.path: message); exit 2 if any."""
+    import sys
+
+    from framework.errors import SpecError
     from framework.spec.io import load_spec
 
-    spec, _ = load_spec(args.app)
+    try:
+        spec, _ = load_spec(args.app)
+    except SpecError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 2
     print(f"ok: {spec.name} (spec_version {spec.spec_version}, graph {spec.graph.kind})")
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from framework.spec.io import dump_spec, load_spec
+    """Rewrite in place of the old keys only: comments and order stay; the result is validated
+    (and must describe the same app) before anything is written."""
+    from framework.errors import SpecError
+    from framework.spec.io import load_spec, parse_spec
+    from framework.spec.migrate import migrate_text
 
     spec, _ = load_spec(args.app)
-    _write(dump_spec(spec), args.output)
+    path = Path(args.app) / "app.yaml" if Path(args.app).is_dir() else Path(args.app)
+    text = migrate_text(path.read_text(encoding="utf-8"))
+    if parse_spec(text, str(path)) != spec:
+        raise SpecError("migration would change what the app does; please report this",
+                        file=str(path))
+    _write(text, args.output)
     return 0

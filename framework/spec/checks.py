@@ -6,7 +6,7 @@ Each problem raises :class:`SpecError` naming its field path (``graph.nodes[2].p
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Set
 from typing import Any
 
 from framework.agents.expressions import ExpressionError, parse_expression
@@ -33,28 +33,56 @@ def _fail(path: str, message: str) -> None:
     raise SpecError(message, path=path)
 
 
+class _Problems:
+    """Runs independent checks and keeps every problem they raise."""
+
+    def __init__(self) -> None:
+        self.found: list[SpecError] = []
+
+    def run(self, check: Callable[..., None], *args: Any) -> None:
+        try:
+            check(*args)
+        except SpecError as exc:
+            self.found.append(exc)
+
+
 def check_spec(spec: AppSpec) -> None:
-    """Raise :class:`SpecError` with the field path for the first cross-reference problem."""
+    """Raise :class:`SpecError` for the first cross-reference problem; its ``problems`` lists
+    every one found (each with its field path)."""
+    found = spec_problems(spec)
+    if found:
+        found[0].problems = found
+        raise found[0]
+
+
+def _check_tool_name(i: int, name: str, registered: set[str]) -> None:
+    if name not in registered:
+        _fail(f"tools[{i}].name", f"unknown tool {name!r}; registered tools: "
+                                  f"{', '.join(sorted(registered))}")
+
+
+def spec_problems(spec: AppSpec) -> list[SpecError]:
+    """Every cross-reference problem of ``spec`` (empty when it is consistent)."""
+    problems = _Problems()
     registered = set(tool_names())
     for i, t in enumerate(spec.tools):
-        if t.name not in registered:
-            _fail(f"tools[{i}].name", f"unknown tool {t.name!r}; registered tools: "
-                                      f"{', '.join(sorted(registered))}")
-    _check_models(spec)
+        problems.run(_check_tool_name, i, t.name, registered)
+    problems.run(_check_models, spec)
     graph = spec.graph
     usable = available_tools(spec)
     if isinstance(graph, AgentGraph):
         for j, name in enumerate(graph.tools or []):
-            _check_tool_ref(f"graph.tools[{j}]", name, usable)
+            problems.run(_check_tool_ref, f"graph.tools[{j}]", name, usable)
     elif isinstance(graph, SupervisorGraph):
         names = [a.name for a in graph.agents]
         if len(names) != len(set(names)):
-            _fail("graph.agents", "agent names must be unique")
+            problems.run(_fail, "graph.agents", "agent names must be unique")
         for i, agent in enumerate(graph.agents):
             for j, name in enumerate(agent.tools):
-                _check_tool_ref(f"graph.agents[{i}].tools[{j}]", name, usable)
+                problems.run(_check_tool_ref, f"graph.agents[{i}].tools[{j}]", name, usable)
     elif isinstance(graph, WorkflowGraph):
-        check_workflow(graph, spec, usable)
+        _workflow_problems(graph, spec, usable, problems)
+    return problems.found
 
 
 def available_tools(spec: AppSpec) -> list[str]:
@@ -176,20 +204,40 @@ def _targets(i: int, node: Any) -> list[tuple[str, str]]:
 
 
 def check_workflow(graph: WorkflowGraph, spec: AppSpec, usable: list[str]) -> None:
-    ids = [n.id for n in graph.nodes]
-    for i, node_id in enumerate(ids):
-        if node_id in ids[:i]:
-            _fail(f"graph.nodes[{i}].id", f"node id {node_id!r} is used twice")
-        if node_id in (START, END):
-            _fail(f"graph.nodes[{i}].id", f"{node_id!r} is reserved for the graph's start and end")
-    produced = produced_vars(graph)
-    for i, node in enumerate(graph.nodes):
-        _check_node(i, node, spec, usable, produced)
-    adjacency = workflow_adjacency(graph)
+    problems = _Problems()
+    _workflow_problems(graph, spec, usable, problems)
+    if problems.found:
+        raise problems.found[0]
+
+
+def _check_id(i: int, ids: list[str]) -> None:
+    node_id = ids[i]
+    if node_id in ids[:i]:
+        _fail(f"graph.nodes[{i}].id", f"node id {node_id!r} is used twice")
+    if node_id in (START, END):
+        _fail(f"graph.nodes[{i}].id", f"{node_id!r} is reserved for the graph's start and end")
+
+
+def _check_answer(graph: WorkflowGraph, produced: set[str]) -> None:
     if graph.answer not in produced:
         _fail("graph.answer", f"variable {graph.answer!r} is not produced by any node; "
                               f"available: {', '.join(sorted(produced))}")
-    _check_loops(graph, adjacency)
+
+
+def _check_edges(graph: WorkflowGraph) -> None:
+    _check_loops(graph, workflow_adjacency(graph))
+
+
+def _workflow_problems(graph: WorkflowGraph, spec: AppSpec, usable: list[str],
+                       problems: _Problems) -> None:
+    ids = [n.id for n in graph.nodes]
+    for i in range(len(ids)):
+        problems.run(_check_id, i, ids)
+    produced = produced_vars(graph)
+    for i, node in enumerate(graph.nodes):
+        problems.run(_check_node, i, node, spec, usable, produced)
+    problems.run(_check_answer, graph, produced)
+    problems.run(_check_edges, graph)
 
 
 def workflow_adjacency(graph: WorkflowGraph) -> dict[str, set[str]]:

@@ -78,20 +78,38 @@ def parse_spec(text: str, file: str = "<spec>") -> AppSpec:
         spec = AppSpec.model_validate(data)
         check_spec(spec)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _clean_loc(tuple(err["loc"]), err["type"])
-        path = format_loc(loc) or "(top level)"
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise SpecError(f"{err['msg']}{more}", file=file, path=path,
-                        line=_line_of(node, loc) if original == SPEC_VERSION else None) from exc
+        lines = original == SPEC_VERSION
+        found = [_schema_problem(err, node if lines else None, file) for err in exc.errors()]
+        raise _first(found) from exc
     except SpecError as exc:
         if exc.file:
             raise
-        loc = _parse_path(exc.path or "")
-        raise SpecError(str(exc).split(": ", 1)[-1] if exc.path else str(exc), file=file,
-                        path=exc.path,
-                        line=_line_of(node, loc) if original == SPEC_VERSION else None) from exc
+        found = [_located(p, node if original == SPEC_VERSION else None, file)
+                 for p in exc.problems]
+        raise _first(found) from exc
     return spec
+
+
+def _schema_problem(err: Any, node: yaml.Node | None, file: str) -> SpecError:
+    loc = _clean_loc(tuple(err["loc"]), err["type"])
+    return SpecError(err["msg"], file=file, path=format_loc(loc) or "(top level)",
+                     line=_line_of(node, loc) if node is not None else None)
+
+
+def _located(problem: SpecError, node: yaml.Node | None, file: str) -> SpecError:
+    line = _line_of(node, _parse_path(problem.path or "")) if node is not None else None
+    return SpecError(problem.message, file=file, path=problem.path, line=line)
+
+
+def _first(found: list[SpecError]) -> SpecError:
+    """The first problem, its message saying how many more there are; ``problems`` has all."""
+    first = found[0]
+    if len(found) > 1:
+        first = SpecError(f"{first.message} (and {len(found) - 1} more problems; "
+                          "'openbuilder spec validate' lists them all)",
+                          file=first.file, path=first.path, line=first.line)
+    first.problems = found
+    return first
 
 
 def _parse_path(path: str) -> tuple[Any, ...]:

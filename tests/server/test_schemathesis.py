@@ -24,7 +24,7 @@ def test_no_server_error_and_no_schema_violation(server: Server, tmp_path: Path)
          "--max-examples", "30", "--seed", "1", "--workers", "1", "--request-timeout", "120",
          "--phases", "examples,coverage,fuzzing", "--no-color",
          "--report", "junit", "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,  # its cache stays out of the tree
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]

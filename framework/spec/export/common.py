@@ -117,6 +117,8 @@ def main() -> None:
         action = input("approve or reject? ").strip().lower() or "approve"
         result = graph.invoke(Command(resume={"action": action, "edit": {}}), config)
     print(result.get("answer", ""))
+    for c in result.get("citations", []):
+        print(f"[{c.get('index')}] {c.get('source', '')}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from framework.spec.models import AppSpec
@@ -135,15 +136,18 @@ def supervisor(spec: AppSpec) -> list[str]:
     ]
 
 
-def rag(spec: AppSpec) -> list[str]:
+def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings,
             "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap} for k in spec.knowledge]
+    app_dir = str((base_dir or Path(".")).resolve())
     return [
         "from pathlib import Path  # noqa: E402",
         "from framework import KnowledgeBase  # noqa: E402",
         "from framework.agents.rag import citations_for, format_sources, retrieval_query  # noqa: E402",
-        f"KNOWLEDGE = {kbs!r}  # folders relative to the app file",
+        "from framework.paths import subdir  # noqa: E402",
+        f"KNOWLEDGE = {kbs!r}  # folders relative to APP_DIR",
+        f"APP_DIR = Path({app_dir!r})  # the folder of the exported app.yaml",
         f"K, HISTORY_TURNS = {g.k}, {g.history_turns}",
         "ANSWER_NODES = {'answer'}",
         "",
@@ -160,9 +164,10 @@ def rag(spec: AppSpec) -> list[str]:
         "",
         "",
         "def build_graph(models: dict[str, Any] | None = None, kbs: list[Any] | None = None,",
-        "                base: Path = Path('.'), home: Path = Path('.kb')) -> StateGraph:",
+        "                base: Path = APP_DIR, home: Path | None = None) -> StateGraph:",
         "    models = models or load_models()",
         f"    model = models[{g.model!r}]",
+        f"    home = home or subdir('exports', {spec.name!r}, 'kb')  # the OpenBuilder data folder",
         "    kbs = kbs if kbs is not None else open_knowledge(base, home)",
         "",
         "    def retrieve(state: State) -> dict[str, Any]:",

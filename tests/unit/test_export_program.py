@@ -1,0 +1,31 @@
+"""The exported Python program runs from any folder and prints its answer with citations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, run_cli, write_fake_app
+
+
+def test_exported_rag_program_runs_from_another_folder_and_prints_citations(
+        tmp_path: Path) -> None:
+    app = write_fake_app(tmp_path / "apps" / "fake_qa")
+    program = tmp_path / "out" / "fake_qa.py"
+    program.parent.mkdir()
+    proc = run_cli("export", str(app), "--python", "-o", str(program))
+    assert proc.returncode == 0, proc.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run(
+        [sys.executable, str(program), "What is FAISS?"], cwd=elsewhere, capture_output=True,
+        text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OPENBUILDER_HOME": str(tmp_path / "home")})
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = run.stdout.strip().splitlines()
+    cited = [line for line in lines if line.startswith("[")]
+    assert cited, run.stdout
+    assert any(line.endswith(str(app.parent / "knowledge" / "faiss.md")) for line in cited)
+    assert not (elsewhere / ".kb").exists() and list(elsewhere.iterdir()) == []
