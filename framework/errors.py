@@ -9,6 +9,7 @@
      │    ├── MissingSecretError      a secret reference whose variable is not set
      │    ├── InputError              an argument or file that cannot be used (empty question, ...)
      │    └── PolicyError             a model the app's policy forbids (privacy: local_only)
+     │         └── ServerPolicyError  a spec the server's trust policy refuses (field, rule)
      ├── ModelError                  a chat model failed (transport, server, parse)
      │    ├── ModelUnavailableError   model weights or runtime missing or corrupt
      │    ├── ModelTimeoutError       a call that ran past its timeout
@@ -123,6 +124,16 @@ class ToolCallError(ModelError):
 
 class PolicyError(ConfigError):
     """A model or connection that the app's policy forbids (``privacy: local_only``)."""
+
+
+class ServerPolicyError(PolicyError):
+    """A spec that breaks the server's trust policy (a knowledge path outside the allowed folders,
+    a model host or ``env:`` name not allow-listed, a checkpoint URL). ``violations`` holds one
+    ``(field, rule)`` pair per broken rule; the message names each field and its rule."""
+
+    def __init__(self, violations: list[tuple[str, str]]) -> None:
+        self.violations = list(violations)
+        super().__init__("; ".join(f"{field}: {rule}" for field, rule in self.violations))
 
 
 class KnowledgeBaseError(OpenBuilderError):

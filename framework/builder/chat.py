@@ -11,12 +11,16 @@ import streamlit as st
 
 from framework.builder.discovery import apps_dir, find_apps
 from framework.errors import OpenBuilderError
-from framework.spec.build import load_app
+from framework.paths import data_home
+from framework.server.policy import check_knowledge
+from framework.spec import build, load_spec
 
 
 @st.cache_resource(show_spinner="Loading the app (model and knowledge base)...")
 def _load(path: str, mtime: float) -> Any:
-    return load_app(path)
+    spec, base = load_spec(path)
+    check_knowledge(spec, base, data_home())  # the server's rule for knowledge paths
+    return build(spec, base)
 
 
 def _render_sources(citations: list[dict[str, Any]]) -> None:

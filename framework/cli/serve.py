@@ -20,6 +20,12 @@ def register(sub: Any) -> None:
     p.add_argument("--cors", action="append", default=[], help="allowed origin (repeatable)")
     p.add_argument("--postgres", default=None, metavar="URL",
                    help="keep every app's threads in PostgreSQL (servers can then share them)")
+    p.add_argument("--allow-model-host", action="append", default=[], metavar="HOST",
+                   help="a host (or HOST:PORT) app specs may send model requests to with "
+                        "base_url; the server's provider keys go only to these (repeatable)")
+    p.add_argument("--allow-env", action="append", default=[], metavar="NAME",
+                   help="an environment variable app specs may reference as env:NAME "
+                        "(repeatable)")
     p.set_defaults(func=cmd_serve)
 
     k = sub.add_parser("keys", help="API keys for the server")
@@ -27,6 +33,9 @@ def register(sub: Any) -> None:
     c = ks.add_parser("create", help="create a key; it is printed once, on the last line")
     c.add_argument("--app", action="append", required=True,
                    help="app the key may use (repeatable; '*' for every app and admin routes)")
+    c.add_argument("--scope", choices=["use", "edit"], default="use",
+                   help="use: run the apps and read the threads this key started (default); "
+                        "edit: also change the apps' specs")
     c.set_defaults(func=cmd_keys_create)
     ls = ks.add_parser("list", help="list keys (never their values)")
     ls.set_defaults(func=cmd_keys_list)
@@ -43,8 +52,9 @@ def _keystore() -> Any:
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    key = _keystore().create(args.app)
-    print(f"API key for {', '.join(args.app)} (shown once; store it safely):")
+    key = _keystore().create(args.app, args.scope)
+    scope = "admin" if "*" in args.app else args.scope
+    print(f"API key ({scope}) for {', '.join(args.app)} (shown once; store it safely):")
     print(key)
     return 0
 
@@ -71,7 +81,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from framework.server import ServerSettings, create_app
 
     settings = ServerSettings(apps_dir=args.apps_dir, redis_url=args.redis,
-                              cors_origins=list(args.cors))
+                              cors_origins=list(args.cors),
+                              allow_model_hosts=list(args.allow_model_host),
+                              allow_env=list(args.allow_env))
     if args.postgres:
         settings.postgres_url = args.postgres
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")

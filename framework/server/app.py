@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -20,9 +20,12 @@ from framework.server import kb_routes, native_routes, openai_routes
 from framework.server.auth import Key
 from framework.server.keys import KeyStore
 from framework.server.limits import BodySizeLimit, ModelGate, RateLimiter
+from framework.server.owners import ThreadOwners
+from framework.server.redact import public_message
 from framework.server.runner import RunCounter
 from framework.server.settings import ServerSettings
 from framework.server.store import AppStore, UnknownAppError
+from framework.server.throttle import AuthThrottle
 from framework.spec.io import _clean_loc, format_loc
 
 log = logging.getLogger("openbuilder.server")
@@ -69,7 +72,7 @@ def _install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(OpenBuilderError)
     async def ob_error(_: Request, exc: OpenBuilderError) -> JSONResponse:
-        return _error(502, "upstream_error", str(exc))
+        return _error(502, "upstream_error", public_message(exc))  # never the upstream's body
 
     @api.exception_handler(Exception)
     async def crash(_: Request, exc: Exception) -> JSONResponse:
@@ -84,6 +87,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         api.state.store.close()
+        api.state.owners.close()
 
     api = FastAPI(title="OpenBuilder", version="1", openapi_url=None, docs_url=None,
                   redoc_url=None, lifespan=lifespan,
@@ -92,13 +96,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     state.settings = settings
     state.started = time.time()
     state.keys = KeyStore(settings.data_dir)
-    state.store = AppStore(settings.apps_dir, settings.data_dir, settings.postgres_url)
+    state.store = AppStore(settings.apps_dir, settings.data_dir, settings.postgres_url,
+                           settings.policy())
+    state.owners = ThreadOwners(settings.data_dir, settings.postgres_url)
+    state.throttle = AuthThrottle(settings.auth_failures, settings.auth_window_s)
     state.limiter = RateLimiter(settings.rate_limit, settings.rate_window_s, settings.redis_url)
     state.gate = ModelGate(settings.local_queue_size)
     state.runs = RunCounter()
     state.kbs = {}
 
     async def get_app(name: str) -> Any:
+        refused = state.store.refusal(name)
+        if refused is not None:  # broke the trust policy when the server started
+            raise HTTPException(403, f"app {name!r} is not served: the server policy refuses "
+                                     f"it ({refused}); save a fixed version with PUT /apps/{name}")
         return await run_in_threadpool(state.store.app, name)
 
     state.get_app = get_app

@@ -1,4 +1,5 @@
-"""Authentication (API keys) and per-key rate limits as FastAPI dependencies."""
+"""Authentication (API keys, failed attempts throttled per address), scopes and per-key rate
+limits as FastAPI dependencies."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from framework.server.keys import ApiKey
+from framework.server.keys import ApiKey, key_id_of
 
 
 def _presented(request: Request) -> str | None:
@@ -16,13 +17,28 @@ def _presented(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require_key(request: Request) -> ApiKey:
+def _authenticate(request: Request) -> ApiKey:
     state = request.app.state
-    key = state.keys.verify(_presented(request))
+    presented = _presented(request)
+    address = request.client.host if request.client else "unknown"
+    blocked = state.throttle.retry_after(address, key_id_of(presented))
+    if blocked is not None:
+        raise HTTPException(429, "too many failed API key attempts from this address; retry "
+                                 "later", headers={"Retry-After": str(blocked)})
+    key: ApiKey | None = state.keys.verify(presented)
     if key is None:
+        if presented:
+            state.throttle.failed(address)
         raise HTTPException(401, "missing or invalid API key; send 'Authorization: Bearer KEY' "
                                  "(create one with 'openbuilder keys create --app NAME')",
                             headers={"WWW-Authenticate": "Bearer"})
+    state.throttle.succeeded(address, key.key_id)
+    return key
+
+
+def require_key(request: Request) -> ApiKey:
+    state = request.app.state
+    key = _authenticate(request)
     retry = state.limiter.hit(key.key_id)
     if retry is not None:
         raise HTTPException(429, f"rate limit of {state.limiter.limit} requests per "
@@ -34,6 +50,14 @@ def require_key(request: Request) -> ApiKey:
 def authorize(key: ApiKey, app: str) -> None:
     if not key.allows(app):
         raise HTTPException(403, f"this API key is not allowed to use app {app!r}")
+
+
+def authorize_edit(key: ApiKey, app: str) -> None:
+    authorize(key, app)
+    if not key.can_edit(app):
+        raise HTTPException(403, f"this API key may use app {app!r} but not change it; changing "
+                                 f"an app needs an edit key ('openbuilder keys create --app {app} "
+                                 "--scope edit') or an admin key")
 
 
 def require_admin(key: ApiKey) -> None:
@@ -59,3 +83,12 @@ def _app_key(request: Request, key: Key) -> ApiKey:
 
 
 AppKey = Annotated[ApiKey, Depends(_app_key)]
+
+
+def _edit_key(request: Request, key: Key) -> ApiKey:
+    """A key allowed to change the app named in the path (``edit`` scope or admin)."""
+    authorize_edit(key, str(request.path_params.get("name", "")))
+    return key
+
+
+EditKey = Annotated[ApiKey, Depends(_edit_key)]

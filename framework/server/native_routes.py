@@ -9,7 +9,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
-from framework.server.auth import AppKey, Key
+from framework.errors import ServerPolicyError
+from framework.server.auth import AppKey, EditKey, Key
+from framework.server.keys import ApiKey
+from framework.server.owners import require_owner, thread_for_run
+from framework.server.policy import check, knowledge_folders
+from framework.server.redact import public_message
 from framework.server.runs import open_run
 from framework.server.schemas import (
     ERRORS,
@@ -37,17 +42,37 @@ def get_app(name: str, request: Request, key: AppKey) -> AppInfo:
     return AppInfo(name=name, version=version, spec=spec.model_dump(mode="json"))
 
 
+def _check_policy(store: Any, spec: AppSpec, key: ApiKey) -> None:
+    """403 naming each field and rule of the server policy that ``spec`` breaks. Only admin keys
+    may point knowledge into the server's data folder (other keys: the app's own folder, and the
+    folders the current version already reads)."""
+    if store.policy is None:
+        return
+    base = store.base_dir(spec.name)
+    try:
+        kept = knowledge_folders(store.spec(spec.name)[1], base) if not key.admin else []
+    except LookupError:
+        kept = []
+    try:
+        check(spec, store.policy, base, data_folder=key.admin, extra=kept)
+    except ServerPolicyError as exc:
+        raise HTTPException(403, f"the server policy refuses this spec: {exc}") from exc
+
+
 @router.put("/{name}", response_model=AppSaved, responses={422: {"model": ErrorResponse}})
 def put_app(name: str, spec: AppSpec, request: Request,
-            key: AppKey) -> AppSaved:
+            key: EditKey) -> AppSaved:
+    """Save a new version (an edit key or an admin key; checked against the server policy)."""
     if spec.name != name:
         raise HTTPException(422, f"spec name {spec.name!r} does not match the URL's {name!r}")
-    version = request.app.state.store.save(spec)
+    store = request.app.state.store
+    _check_policy(store, spec, key)
+    version = store.save(spec)
     return AppSaved(name=name, version=version)
 
 
 @router.delete("/{name}", status_code=204, response_class=Response)
-def delete_app(name: str, request: Request, key: AppKey) -> Response:
+def delete_app(name: str, request: Request, key: EditKey) -> Response:
     request.app.state.store.delete(name)
     return Response(status_code=204)
 
@@ -73,8 +98,9 @@ async def start_run(name: str, body: RunRequest, request: Request,
     if not body.input.strip():
         raise HTTPException(400, "input is empty; send a question")
     app = await request.app.state.get_app(name)
+    thread = await thread_for_run(request.app.state, app, name, body.thread_id, key)
     events = await open_run(request.app.state, app, lambda cancel: app.stream(
-        body.input, thread_id=body.thread_id, cancel=cancel))
+        body.input, thread_id=thread, cancel=cancel))
     return StreamingResponse(_sse(events), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache"})
 
@@ -86,7 +112,9 @@ async def start_run(name: str, body: RunRequest, request: Request,
 async def resume_run(name: str, thread: str, body: ResumeRequest, request: Request,
                      key: AppKey) -> StreamingResponse:
     """Continue a thread that waits for human approval (approve or reject, optionally editing
-    state variables), or ``continue`` one whose run was cut off."""
+    state variables), or ``continue`` one whose run was cut off. Only the key that started the
+    thread, or an admin key."""
+    await require_owner(request.app.state, name, thread, key)
     app = await request.app.state.get_app(name)
     events = await open_run(request.app.state, app, lambda cancel: app.stream_resume(
         thread, body.decision, body.edit, cancel=cancel))
@@ -96,9 +124,11 @@ async def resume_run(name: str, thread: str, body: ResumeRequest, request: Reque
 
 @router.get("/{name}/runs/{thread}", response_model=ThreadState)
 async def get_thread(name: str, thread: str, request: Request, key: AppKey) -> ThreadState:
-    """A thread's messages and the approval it waits for, if any."""
+    """A thread's messages and the approval it waits for, if any (only the key that started
+    it, or an admin key)."""
     from starlette.concurrency import run_in_threadpool
 
+    await require_owner(request.app.state, name, thread, key)
     app = await request.app.state.get_app(name)
 
     def read() -> ThreadState:
@@ -111,8 +141,11 @@ async def get_thread(name: str, thread: str, request: Request, key: AppKey) -> T
 async def _sse(events: AsyncIterator[Any]) -> AsyncIterator[str]:
     try:
         async for event in events:
-            data = json.dumps(event.data, ensure_ascii=False, default=str)
+            body = event.data
+            if event.type == "node_end" and isinstance(body, dict) and "error" in body:
+                body = {**body, "error": "failed; the error event says why"}  # no upstream text
+            data = json.dumps(body, ensure_ascii=False, default=str)
             yield f"event: {event.type}\ndata: {data}\n\n"
     except Exception as exc:  # noqa: BLE001 - the stream has started; report in-band
-        yield f"event: error\ndata: {json.dumps({'message': str(exc)[:500]})}\n\n"
+        yield f"event: error\ndata: {json.dumps({'message': public_message(exc)[:500]})}\n\n"
     yield "event: done\ndata: {}\n\n"

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from framework.server.auth import Key, authorize
+from framework.server.owners import thread_for_run
 from framework.server.runs import RunResult, open_run, run_to_end
 from framework.server.schemas import (
     ERRORS,
@@ -73,8 +74,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     authorize(key, body.model)
     state = request.app.state
     question = _question(body, state.settings.max_request_tokens)
-    thread = request.headers.get(THREAD_HEADER) or None
     app = await state.get_app(body.model)
+    thread = await thread_for_run(state, app, body.model,
+                                  request.headers.get(THREAD_HEADER) or None, key)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:

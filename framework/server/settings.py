@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from framework.errors import InputError
 from framework.paths import data_home
+from framework.server.policy import ServerPolicy, parse_host
 
 
 def _env_int(name: str, default: int) -> int:
@@ -29,8 +31,24 @@ class ServerSettings:
     # When set, every served app keeps its threads in PostgreSQL, so servers can share them.
     postgres_url: str | None = field(
         default_factory=lambda: os.environ.get("OPENBUILDER_SERVER_POSTGRES"))
+    # Failed authentications per client address and window before it gets 429 (0: no throttle).
+    auth_failures: int = field(default_factory=lambda: _env_int("OPENBUILDER_AUTH_FAILURES", 20))
+    auth_window_s: int = field(default_factory=lambda: _env_int("OPENBUILDER_AUTH_WINDOW", 60))
+    # The trust policy's allow-lists: model hosts a spec may point at, env: names it may read.
+    allow_model_hosts: list[str] = field(default_factory=list)
+    allow_env: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.apps_dir = Path(self.apps_dir)
         self.data_dir = Path(self.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        for host in self.allow_model_hosts:
+            try:
+                parse_host(host)
+            except ValueError as exc:
+                raise InputError(f"--allow-model-host: {exc}") from exc
+
+    def policy(self) -> ServerPolicy:
+        """The trust policy every spec this server serves must keep."""
+        return ServerPolicy(self.data_dir, frozenset(self.allow_model_hosts),
+                            frozenset(self.allow_env))

@@ -7,14 +7,19 @@ version number and none is lost). Built apps are cached per (name, version).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from framework.errors import ConfigError
+from framework.server.policy import ServerPolicy, violations
 from framework.spec import AppSpec, build, load_spec
 from framework.spec.app import App
+
+log = logging.getLogger("openbuilder.server")
 
 
 class UnknownAppError(LookupError):
@@ -22,8 +27,14 @@ class UnknownAppError(LookupError):
 
 
 class AppStore:
-    def __init__(self, apps_dir: Path, data_dir: Path, postgres_url: str | None = None) -> None:
+    """``policy``: apps that break it (from the folder, or saved before it applied) are not
+    served; ``refused`` maps their names to the reason, and saving a good version clears it."""
+
+    def __init__(self, apps_dir: Path, data_dir: Path, postgres_url: str | None = None,
+                 policy: ServerPolicy | None = None) -> None:
         self.apps_dir = apps_dir
+        self.policy = policy
+        self.refused: dict[str, str] = {}
         self.postgres_url = postgres_url
         self.data_dir = data_dir
         self.path = data_dir / "apps.sqlite"
@@ -37,6 +48,7 @@ class AppStore:
                          "NOT NULL, spec TEXT NOT NULL, base_dir TEXT NOT NULL, created REAL NOT "
                          "NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version))")
         self._import_folder()
+        self._check_saved()
 
     def _conn(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -44,18 +56,52 @@ class AppStore:
         return conn
 
     def _import_folder(self) -> None:
-        """Apps in the folder become version 1 the first time the server sees them."""
+        """Apps in the folder become version 1 the first time the server sees them; one that
+        does not load or breaks the policy is left out (logged), and the others are served."""
         if not self.apps_dir.is_dir():
             return
         for file in sorted(self.apps_dir.glob("*/app.yaml")):
-            spec, base = load_spec(file)
+            try:
+                spec, base = load_spec(file)
+            except ConfigError as exc:
+                log.warning("app file %s is not served: %s", file, exc)
+                continue
             with self._conn() as conn:
                 exists = conn.execute("SELECT 1 FROM versions WHERE name=?", (spec.name,)).fetchone()
-            if not exists:
+            if not exists and not self._refuse(spec, base, str(file)):
                 self.save(spec, base)
 
+    def _refuse(self, spec: AppSpec, base: Path, where: str) -> bool:
+        """Whether ``spec`` breaks the policy (then it is logged and not served)."""
+        found = violations(spec, self.policy, base) if self.policy else []
+        if not found:
+            return False
+        reason = "; ".join(f"{field}: {rule}" for field, rule in found)
+        log.warning("app %r (%s) breaks the server policy and is not served: %s", spec.name,
+                    where, reason)
+        self.refused[spec.name] = reason
+        return True
+
+    def _check_saved(self) -> None:
+        """Versions saved before the policy applied are checked again at start."""
+        for name in self.names():
+            _, spec, base = self._latest(name)
+            self._refuse(spec, base, "saved version")
+
+    def refusal(self, name: str) -> str | None:
+        """Why app ``name`` is not served, or None when it is."""
+        return self.refused.get(name)
+
+    def base_dir(self, name: str) -> Path:
+        """The app's own folder: its latest version's (the folder of its app.yaml for apps from
+        the apps folder), else ``DATA/apps/NAME`` for a new app."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT base_dir FROM versions WHERE name=? ORDER BY version DESC "
+                               "LIMIT 1", (name,)).fetchone()
+        return Path(row[0]) if row else self.data_dir / "apps" / name
+
     def save(self, spec: AppSpec, base_dir: Path | None = None) -> int:
-        base = base_dir or (self.data_dir / "apps" / spec.name)
+        base = base_dir or self.base_dir(spec.name)
         base.mkdir(parents=True, exist_ok=True)
         conn = self._conn()
         try:
@@ -73,6 +119,7 @@ class AppStore:
             raise
         finally:
             conn.close()
+        self.refused.pop(spec.name, None)  # callers check the policy before they save
         return version
 
     def delete(self, name: str) -> None:
@@ -86,7 +133,7 @@ class AppStore:
     def names(self) -> list[str]:
         with self._conn() as conn:
             rows = conn.execute("SELECT DISTINCT name FROM versions WHERE deleted=0 ORDER BY name")
-            return [r[0] for r in rows]
+            return [r[0] for r in rows if r[0] not in self.refused]
 
     def _latest(self, name: str) -> tuple[int, AppSpec, Path]:
         with self._read_lock:  # a long-lived connection for the per-request lookup

@@ -38,9 +38,11 @@ class Server:
             return dict(json.loads(resp.read()))
 
 
-def create_key(home: Path, *apps: str) -> str:
+def create_key(home: Path, *apps: str, scope: str = "use") -> str:
+    """A new key for ``apps`` ('*': admin) with ``scope`` 'use' or 'edit', made by the CLI."""
     args = [a for app in apps for a in ("--app", app)]
-    proc = subprocess.run([sys.executable, "-m", "framework.cli.main", "keys", "create", *args],
+    proc = subprocess.run([sys.executable, "-m", "framework.cli.main", "keys", "create", *args,
+                           "--scope", scope],
                           cwd=ROOT, env=dict(os.environ, OPENBUILDER_HOME=str(home)),
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -113,8 +115,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("server")
     home = base / "home"
     apps = make_apps(base / "apps")
-    keys = {"admin": create_key(home, "*"), "alpha": create_key(home, "alpha")}
-    url, proc = start_server(home, apps, env={"OPENBUILDER_RATE_LIMIT": "100000"})
+    keys = {"admin": create_key(home, "*"), "alpha": create_key(home, "alpha"),
+            "alpha_edit": create_key(home, "alpha", scope="edit")}
+    url, proc = start_server(home, apps, env={"OPENBUILDER_RATE_LIMIT": "100000",
+                                              "OPENBUILDER_AUTH_FAILURES": "100000"})
     srv = Server(url=url, home=home, apps=apps, keys=keys, proc=proc)
     try:
         yield srv
