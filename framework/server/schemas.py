@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_MESSAGES = 1000  # per request
+MAX_PARTS_PER_MESSAGE = 100  # content parts of one message
+MAX_PARTS_PER_REQUEST = 1000  # content parts of all messages together
+
+
+def _refuse_surrogates(text: str, where: str = "") -> None:
+    """Refuse lone surrogates (``\\ud800``): text that cannot be stored or sent as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{where}contains a lone surrogate (invalid Unicode); send valid UTF-8 "
+                         "text") from None
 
 
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
+    type: str = Field(max_length=100)
     text: str | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[TextPart] | None = None
+    content: str | Annotated[list[TextPart], Field(max_length=MAX_PARTS_PER_MESSAGE)] | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _valid_unicode(cls, content: Any) -> Any:
+        if isinstance(content, str):
+            _refuse_surrogates(content)
+        elif isinstance(content, list):
+            for i, part in enumerate(content):
+                text = part.get("text") if isinstance(part, dict) else None
+                if isinstance(text, str):
+                    _refuse_surrogates(text, f"part {i} ")
+        return content
 
 
 class StreamOptions(BaseModel):
@@ -29,13 +54,36 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(min_length=1, max_length=200)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     user: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_parts(cls, data: Any) -> Any:
+        """Count messages and content parts on the parsed JSON, before any object is built."""
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if not isinstance(messages, list):
+            return data
+        if len(messages) > MAX_MESSAGES:
+            raise ValueError(f"messages: {len(messages)} messages; at most {MAX_MESSAGES} per "
+                             "request")
+        total = 0
+        for i, message in enumerate(messages):
+            parts = message.get("content") if isinstance(message, dict) else None
+            if isinstance(parts, list):
+                if len(parts) > MAX_PARTS_PER_MESSAGE:
+                    raise ValueError(f"messages[{i}].content: {len(parts)} parts; at most "
+                                     f"{MAX_PARTS_PER_MESSAGE} per message")
+                total += len(parts)
+        if total > MAX_PARTS_PER_REQUEST:
+            raise ValueError(f"messages: {total} content parts in all; at most "
+                             f"{MAX_PARTS_PER_REQUEST} per request")
+        return data
 
 
 class ModelCard(BaseModel):
