@@ -109,6 +109,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         """The built app; waiting for its build takes no worker thread (so slow builds cannot
         starve other routes), and at most ``build_wait_s`` (then 503)."""
         future = await run_in_threadpool(state.store.building, name)
+        if future.done():  # built before: the common case
+            return future.result()
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
                                           state.store.build_wait_s)

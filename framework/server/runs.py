@@ -16,6 +16,8 @@ from framework.errors import OpenBuilderError
 from framework.server.limits import QueueFull
 from framework.server.runner import iterate_in_thread
 
+log = logging.getLogger("openbuilder.server")
+
 
 @dataclass
 class RunResult:
@@ -65,7 +67,6 @@ def _exclusive(app: Any) -> bool:
     return any(getattr(m, "max_concurrency", None) == 1 for m in getattr(app, "models", []))
 
 
-log = logging.getLogger("openbuilder.server")
 Start = Callable[[threading.Event], Iterator[Any]]
 
 

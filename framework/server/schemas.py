@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 MAX_MESSAGES = 1000  # per request
 MAX_PARTS_PER_MESSAGE = 100  # content parts of one message
@@ -16,8 +17,8 @@ def _refuse_surrogates(text: str, where: str = "") -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{where}contains a lone surrogate (invalid Unicode); send valid UTF-8 "
-                         "text") from None
+        raise PydanticCustomError("invalid_unicode", f"{where}contains a lone surrogate (invalid "
+                                  "Unicode); send valid UTF-8 text") from None
 
 
 class TextPart(BaseModel):
@@ -33,10 +34,14 @@ class ChatMessage(BaseModel):
 
     @field_validator("content", mode="before")
     @classmethod
-    def _valid_unicode(cls, content: Any) -> Any:
+    def _check_content(cls, content: Any) -> Any:
+        """Count parts and check text on the parsed JSON, before any part object is built."""
         if isinstance(content, str):
             _refuse_surrogates(content)
         elif isinstance(content, list):
+            if len(content) > MAX_PARTS_PER_MESSAGE:
+                raise PydanticCustomError("too_many_parts", f"{len(content)} parts; at most "
+                                          f"{MAX_PARTS_PER_MESSAGE} per message")
             for i, part in enumerate(content):
                 text = part.get("text") if isinstance(part, dict) else None
                 if isinstance(text, str):
@@ -65,24 +70,15 @@ class ChatCompletionRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _count_parts(cls, data: Any) -> Any:
-        """Count messages and content parts on the parsed JSON, before any object is built."""
+        """Count content parts of all messages on the parsed JSON, before any object is built."""
         messages = data.get("messages") if isinstance(data, dict) else None
-        if not isinstance(messages, list):
-            return data
-        if len(messages) > MAX_MESSAGES:
-            raise ValueError(f"messages: {len(messages)} messages; at most {MAX_MESSAGES} per "
-                             "request")
-        total = 0
-        for i, message in enumerate(messages):
-            parts = message.get("content") if isinstance(message, dict) else None
-            if isinstance(parts, list):
-                if len(parts) > MAX_PARTS_PER_MESSAGE:
-                    raise ValueError(f"messages[{i}].content: {len(parts)} parts; at most "
-                                     f"{MAX_PARTS_PER_MESSAGE} per message")
-                total += len(parts)
+        if not isinstance(messages, list) or len(messages) > MAX_MESSAGES:
+            return data  # the field's own check names the problem
+        total = sum(len(m["content"]) for m in messages
+                    if isinstance(m, dict) and isinstance(m.get("content"), list))
         if total > MAX_PARTS_PER_REQUEST:
-            raise ValueError(f"messages: {total} content parts in all; at most "
-                             f"{MAX_PARTS_PER_REQUEST} per request")
+            raise PydanticCustomError("too_many_parts", f"{total} content parts in all messages; "
+                                      f"at most {MAX_PARTS_PER_REQUEST} per request")
         return data
 
 
