@@ -258,3 +258,44 @@ async def test_10_an_unexpected_stream_error_is_logged_not_sent(
     text = (await sent_body(_sse(run(), "chatcmpl-1", 0, "alpha", False))).decode()
     assert "internal detail" not in text and "incident" in text
     assert text.endswith("data: [DONE]\n\n") and "internal detail" in caplog.text
+
+
+BOOM_SERVER = """
+import os, threading, time, urllib.request
+import uvicorn
+from framework.server import ServerSettings, create_app
+api = create_app(ServerSettings(apps_dir={apps!r}, data_dir={data!r}))
+@api.get("/boom")
+def boom():
+    raise RuntimeError("leaked " + os.environ["OPENAI_API_KEY"])
+def hit():
+    time.sleep(2)
+    try:
+        urllib.request.urlopen("http://127.0.0.1:{port}/boom", timeout=10)
+    except Exception as exc:
+        print("client got", exc, flush=True)
+    time.sleep(1)
+    os._exit(0)
+threading.Thread(target=hit, daemon=True).start()
+uvicorn.run(api, host="127.0.0.1", port={port}, log_level="warning")
+"""
+
+
+def test_9_uvicorn_log_of_an_unhandled_error_masks_secrets(tmp_path: Path) -> None:
+    """Starlette re-raises after the 500, so uvicorn logs the traceback too: both are masked."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.server.conftest import free_port
+
+    script = tmp_path / "boom.py"
+    script.write_text(BOOM_SERVER.format(apps=str(tmp_path / "apps"), data=str(tmp_path / "d"),
+                                         port=free_port()))
+    proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, OPENAI_API_KEY=SECRET))
+    log = proc.stdout + proc.stderr
+    assert "client got HTTP Error 500" in log, log[-3000:]
+    assert log.count("RuntimeError: leaked ***") == 2 and "Exception in ASGI application" in log
+    assert SECRET not in log
