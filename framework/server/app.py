@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -20,11 +21,12 @@ from framework.server import kb_routes, native_routes, openai_routes
 from framework.server.auth import Key
 from framework.server.keys import KeyStore
 from framework.server.limits import BodySizeLimit, ModelGate, RateLimiter
+from framework.server.logs import install_secret_filter
 from framework.server.owners import ThreadOwners
 from framework.server.redact import public_message
 from framework.server.runner import RunCounter
 from framework.server.settings import ServerSettings
-from framework.server.store import AppStore, UnknownAppError
+from framework.server.store import AppBusyError, AppStore, UnknownAppError
 from framework.server.throttle import AuthThrottle
 from framework.spec.io import _clean_loc, format_loc
 
@@ -66,6 +68,10 @@ def _install_error_handlers(api: FastAPI) -> None:
     async def unknown_app(_: Request, exc: UnknownAppError) -> JSONResponse:
         return _error(404, "not_found", f"no app named {exc.args[0]!r}; GET /apps lists them")
 
+    @api.exception_handler(AppBusyError)
+    async def busy(_: Request, exc: AppBusyError) -> JSONResponse:
+        return _error(503, "busy", str(exc), {"Retry-After": str(exc.retry_after)})
+
     @api.exception_handler(ConfigError)
     async def config_error(_: Request, exc: ConfigError) -> JSONResponse:
         return _error(400, "bad_request", str(exc))
@@ -89,6 +95,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         api.state.store.close()
         api.state.owners.close()
 
+    install_secret_filter()  # an unhandled error's traceback must not write secrets to the log
     api = FastAPI(title="OpenBuilder", version="1", openapi_url=None, docs_url=None,
                   redoc_url=None, lifespan=lifespan,
                   description="OpenAI-compatible and native APIs over OpenBuilder apps.")
@@ -106,11 +113,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     state.kbs = {}
 
     async def get_app(name: str) -> Any:
+        """The built app; waiting for its build takes no worker thread (so slow builds cannot
+        starve other routes), and at most ``build_wait_s`` (then 503)."""
         refused = state.store.refusal(name)
         if refused is not None:  # broke the trust policy when the server started
             raise HTTPException(403, f"app {name!r} is not served: the server policy refuses "
                                      f"it ({refused}); save a fixed version with PUT /apps/{name}")
-        return await run_in_threadpool(state.store.app, name)
+        future = await run_in_threadpool(state.store.building, name)
+        if future.done():  # built before: the common case
+            return future.result()
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
+                                          state.store.build_wait_s)
+        except TimeoutError:
+            raise AppBusyError(f"app {name!r} is still being built; retry shortly") from None
 
     state.get_app = get_app
     _install_error_handlers(api)

@@ -1,4 +1,5 @@
-"""Request limits: body size (ASGI middleware), rate per key (memory or Redis), local-model queue."""
+"""Request limits: body size (ASGI middleware), JSON objects per body, rate per key (memory or
+Redis), local-model queue."""
 
 from __future__ import annotations
 
@@ -7,13 +8,26 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 Scope = dict[str, Any]
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised inside ``receive``: an HTTP error, so that a body parser that wraps other errors
+    into a 400 (FastAPI does) passes it on as the 413 it is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large(limit))
+
+
+def _too_large(limit: int) -> str:
+    return f"request body is over {limit} bytes; send a smaller one"
 
 
 class BodySizeLimit:
@@ -31,7 +45,7 @@ class BodySizeLimit:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             await _send_json(send, 413, {"error": {"type": "request_too_large",
-                                                   "message": f"body over {self.limit} bytes"}})
+                                                   "message": _too_large(self.limit)}})
             return
         seen = 0
 
@@ -41,14 +55,59 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.limit)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
             await _send_json(send, 413, {"error": {"type": "request_too_large",
-                                                   "message": f"body over {self.limit} bytes"}})
+                                                   "message": _too_large(self.limit)}})
+
+
+MAX_JSON_OBJECTS = 20_000  # JSON objects in one request body
+
+
+class _TooManyObjects(Exception):
+    pass
+
+
+def bounded_json(body: bytes, max_objects: int = MAX_JSON_OBJECTS) -> Any:
+    """``json.loads`` that stops at the first object over ``max_objects`` (413), so that a body
+    of a million tiny objects costs milliseconds, not the memory of a million dicts."""
+    count = 0
+
+    def count_objects(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal count
+        count += 1
+        if count > max_objects:
+            raise _TooManyObjects
+        return dict(pairs)
+
+    try:
+        return json.loads(body, object_pairs_hook=count_objects)
+    except _TooManyObjects:
+        raise HTTPException(413, f"request body has more than {max_objects} JSON objects; "
+                                 "send fewer messages or content parts") from None
+
+
+class _BoundedJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = bounded_json(await self.body())
+        return self._json
+
+
+class BoundedJSONRoute(APIRoute):
+    """A route whose JSON body is parsed by ``bounded_json``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def bounded(request: Request) -> Response:
+            return await handler(_BoundedJSONRequest(request.scope, request.receive))
+
+        return bounded
 
 
 async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:

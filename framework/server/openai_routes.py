@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from framework.server.auth import Key, authorize
+from framework.server.limits import BoundedJSONRoute
 from framework.server.owners import thread_for_run
-from framework.server.runs import RunResult, open_run, run_to_end
+from framework.server.runs import RunResult, open_run, run_error_message, run_to_end, sse_bytes
 from framework.server.schemas import (
     ERRORS,
     AssistantMessage,
@@ -29,7 +30,7 @@ from framework.server.schemas import (
 )
 
 THREAD_HEADER = "x-openbuilder-thread"
-router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["openai"], responses=ERRORS, route_class=BoundedJSONRoute)
 
 
 def _text(message: ChatMessage) -> str:
@@ -105,22 +106,24 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, Any],
 
 
 async def _sse(events: AsyncIterator[Any], cid: str, created: int, model: str,
-               include_usage: bool) -> AsyncIterator[str]:
+               include_usage: bool) -> AsyncIterator[bytes]:
+    """Chunks as server-sent events; a run that fails ends with an error event and
+    ``data: [DONE]`` (never a stream cut short)."""
     result = RunResult()
-    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
     try:
+        yield sse_bytes(_chunk(cid, created, model, {"role": "assistant", "content": ""}))
         async for event in events:
             result.add(event)
             if event.type == "token":
-                yield _chunk(cid, created, model, {"content": event.data["text"]})
+                yield sse_bytes(_chunk(cid, created, model, {"content": event.data["text"]}))
+        ext = Extension(thread_id=result.thread_id, citations=result.citations,
+                        steps=result.steps)
+        yield sse_bytes(_chunk(cid, created, model, {}, "stop", openbuilder=ext.model_dump()))
+        if include_usage:
+            usage = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                     "model": model, "choices": [], "usage": _usage(result).model_dump()}
+            yield sse_bytes(f"data: {json.dumps(usage)}\n\n")
     except Exception as exc:  # noqa: BLE001 - the stream has started; report in-band
-        err = {"error": {"type": "run_failed", "message": str(exc)[:500]}}
-        yield f"data: {json.dumps(err)}\n\n"
-        return
-    ext = Extension(thread_id=result.thread_id, citations=result.citations, steps=result.steps)
-    yield _chunk(cid, created, model, {}, "stop", openbuilder=ext.model_dump())
-    if include_usage:
-        usage = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                 "choices": [], "usage": _usage(result).model_dump()}
-        yield f"data: {json.dumps(usage)}\n\n"
-    yield "data: [DONE]\n\n"
+        err = {"error": {"type": "run_failed", "message": run_error_message(exc)}}
+        yield sse_bytes(f"data: {json.dumps(err)}\n\n")
+    yield b"data: [DONE]\n\n"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,8 +12,11 @@ from typing import Any
 from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 
+from framework.errors import OpenBuilderError
 from framework.server.limits import QueueFull
 from framework.server.runner import iterate_in_thread
+
+log = logging.getLogger("openbuilder.server")
 
 
 @dataclass
@@ -33,6 +38,22 @@ class RunResult:
             self.thread_id = event.data.get("thread_id", "")
         else:
             self.steps.append({"type": event.type, **_json_safe(event.data)})
+
+
+def sse_bytes(text: str) -> bytes:
+    """One server-sent event as UTF-8; text that cannot be encoded (a lone surrogate from a
+    model) is replaced, so that encoding never cuts a stream short."""
+    return text.encode("utf-8", "replace")
+
+
+def run_error_message(exc: BaseException) -> str:
+    """What a client is told when its run failed after the stream started: our own errors say
+    what went wrong; anything else is logged (secrets masked) and named by an incident id."""
+    if isinstance(exc, OpenBuilderError):
+        return str(exc)[:500]
+    incident = uuid.uuid4().hex[:12]
+    log.error("run failed (incident %s)", incident, exc_info=exc)
+    return f"the run failed; incident {incident} is in the server log"
 
 
 def _json_safe(data: Any) -> dict[str, Any]:

@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+MAX_MESSAGES = 1000  # per request
+MAX_PARTS_PER_MESSAGE = 100  # content parts of one message
+MAX_PARTS_PER_REQUEST = 1000  # content parts of all messages together
+
+
+def _refuse_surrogates(text: str, where: str = "") -> None:
+    """Refuse lone surrogates (``\\ud800``): text that cannot be stored or sent as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("invalid_unicode", f"{where}contains a lone surrogate (invalid "
+                                  "Unicode); send valid UTF-8 text") from None
 
 
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
+    type: str = Field(max_length=100)
     text: str | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[TextPart] | None = None
+    content: str | Annotated[list[TextPart], Field(max_length=MAX_PARTS_PER_MESSAGE)] | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _check_content(cls, content: Any) -> Any:
+        """Count parts and check text on the parsed JSON, before any part object is built."""
+        if isinstance(content, str):
+            _refuse_surrogates(content)
+        elif isinstance(content, list):
+            if len(content) > MAX_PARTS_PER_MESSAGE:
+                raise PydanticCustomError("too_many_parts", f"{len(content)} parts; at most "
+                                          f"{MAX_PARTS_PER_MESSAGE} per message")
+            for i, part in enumerate(content):
+                text = part.get("text") if isinstance(part, dict) else None
+                if isinstance(text, str):
+                    _refuse_surrogates(text, f"part {i} ")
+        return content
 
 
 class StreamOptions(BaseModel):
@@ -29,13 +59,27 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(min_length=1, max_length=200)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     user: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_parts(cls, data: Any) -> Any:
+        """Count content parts of all messages on the parsed JSON, before any object is built."""
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if not isinstance(messages, list) or len(messages) > MAX_MESSAGES:
+            return data  # the field's own check names the problem
+        total = sum(len(m["content"]) for m in messages
+                    if isinstance(m, dict) and isinstance(m.get("content"), list))
+        if total > MAX_PARTS_PER_REQUEST:
+            raise PydanticCustomError("too_many_parts", f"{total} content parts in all messages; "
+                                      f"at most {MAX_PARTS_PER_REQUEST} per request")
+        return data
 
 
 class ModelCard(BaseModel):

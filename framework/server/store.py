@@ -11,6 +11,8 @@ import logging
 import sqlite3
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,18 @@ from framework.spec.app import App
 
 log = logging.getLogger("openbuilder.server")
 
+MAX_BUILDS = 4  # builds running at once; more requests for apps not built yet get 503
+BUILD_WAIT_S = 15.0  # how long a request waits for its app's build before a 503
+
 
 class UnknownAppError(LookupError):
     pass
+
+
+class AppBusyError(Exception):
+    """No app can be built now (too many builds running, or this one is slow): 503, retry."""
+
+    retry_after = 2
 
 
 class AppStore:
@@ -40,7 +51,10 @@ class AppStore:
         self.path = data_dir / "apps.sqlite"
         self._built: dict[tuple[str, int], App] = {}
         self._lock = threading.Lock()
-        self._build_locks: dict[str, threading.Lock] = {}
+        self._building: dict[tuple[str, int], Future[App]] = {}
+        self._closed = False
+        self.max_builds = MAX_BUILDS
+        self.build_wait_s = BUILD_WAIT_S
         self._reader: sqlite3.Connection | None = None
         self._read_lock = threading.Lock()
         with self._conn() as conn:
@@ -166,27 +180,64 @@ class AppStore:
         return [{"version": r[0], "created": r[1], "spec_version": json.loads(r[2])["version"]}
                 for r in rows]
 
-    def app(self, name: str) -> App:
-        """The built app for the latest version (built once, then cached)."""
-        version, spec, base = self._latest(name)
-        with self._lock:
-            lock = self._build_locks.setdefault(name, threading.Lock())
-        with lock:
-            with self._lock:
-                built = self._built.get((name, version))
-            if built is None:
-                if self.postgres_url:
-                    from framework.spec.models import CheckpointConfig
+    def building(self, name: str) -> Future[App]:
+        """The built app for the latest version: done when cached, else the running build's
+        future. Builds run outside every lock, one per (name, version), in threads of their own
+        (never the server's thread pool); a newer version never waits for an older one's build.
 
-                    spec = spec.model_copy(update={"checkpoints": CheckpointConfig(
-                        backend="postgres", url=self.postgres_url)})
-                built = build(spec, base)
-                with self._lock:
-                    self._built[(name, version)] = built
-            return built
+        Raises ``AppBusyError`` when ``max_builds`` builds are already running.
+        """
+        version, spec, base = self._latest(name)
+        key = (name, version)
+        with self._lock:
+            built = self._built.get(key)
+            if built is not None:
+                done: Future[App] = Future()
+                done.set_result(built)
+                return done
+            future = self._building.get(key)
+            if future is not None:
+                return future
+            if len(self._building) >= self.max_builds:
+                raise AppBusyError(f"{self.max_builds} apps are being built; retry shortly")
+            future = self._building[key] = Future()
+        threading.Thread(target=self._build, args=(key, spec, base, future),
+                         name=f"openbuilder-build-{name}", daemon=True).start()
+        return future
+
+    def _build(self, key: tuple[str, int], spec: AppSpec, base: Path, future: Future[App]) -> None:
+        try:
+            if self.postgres_url:
+                from framework.spec.models import CheckpointConfig
+
+                spec = spec.model_copy(update={"checkpoints": CheckpointConfig(
+                    backend="postgres", url=self.postgres_url)})
+            built = build(spec, base)
+        except BaseException as exc:  # noqa: BLE001 - handed to every request waiting for it
+            with self._lock:
+                self._building.pop(key, None)
+            future.set_exception(exc)
+            return
+        with self._lock:
+            self._building.pop(key, None)
+            if self._closed:
+                built.close()
+            else:
+                self._built[key] = built
+        future.set_result(built)
+
+    def app(self, name: str, timeout: float | None = None) -> App:
+        """The built app for the latest version (built once, then cached); ``AppBusyError`` when
+        its build takes longer than ``timeout`` (default ``build_wait_s``)."""
+        future = self.building(name)
+        try:
+            return future.result(self.build_wait_s if timeout is None else timeout)
+        except FutureTimeout:
+            raise AppBusyError(f"app {name!r} is still being built; retry shortly") from None
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for app in self._built.values():
                 app.close()
             self._built.clear()
