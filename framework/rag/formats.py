@@ -132,9 +132,9 @@ def check_zip(path: Path) -> None:
     """
     entries, directory = _zip_directory(path)
     if entries > ZIP_MAX_MEMBERS or directory > ZIP_MAX_DIRECTORY_BYTES:
-        raise SkipFile(f"{path}: the zip package has {entries} members ({directory}-byte "
-                       f"directory), over the limit of {ZIP_MAX_MEMBERS} members; "
-                       "this is not an ordinary document")
+        raise SkipFile(f"{path}: the zip package has {entries} members in a {directory}-byte "
+                       f"directory, over the limits of {ZIP_MAX_MEMBERS} members and "
+                       f"{ZIP_MAX_DIRECTORY_BYTES} bytes; this is not an ordinary document")
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
