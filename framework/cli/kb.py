@@ -71,6 +71,9 @@ def _build_options(p: argparse.ArgumentParser) -> None:
                    help="only files matching this glob (repeatable)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="skip files matching this glob (repeatable)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="index files that are symbolic links out of the folder (by default they "
+                        "are skipped and reported)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -109,7 +112,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if not p.exists():
             raise InputError(f"{p} does not exist; give files or folders to ingest")
     kb = _open_for_build(args)
-    report = kb.add_files(args.paths, progress=True, include=args.include, exclude=args.exclude)
+    report = kb.add_files(args.paths, progress=True, include=args.include, exclude=args.exclude,
+                          follow_symlinks=args.follow_symlinks)
     _print_report(kb, report, args.json)
     return 0
 
@@ -118,7 +122,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         raise InputError(f"{args.folder} is not a folder; give the folder to sync from")
     kb = _open_for_build(args)
-    report = kb.sync(args.folder, progress=True, include=args.include, exclude=args.exclude)
+    report = kb.sync(args.folder, progress=True, include=args.include, exclude=args.exclude,
+                     follow_symlinks=args.follow_symlinks)
     _print_report(kb, report, args.json)
     return 0
 

@@ -2,12 +2,18 @@
 
 Each turns one file into ``(text, metadata)`` parts; headings become Markdown ``#`` lines so the
 chunker records heading paths. A file that cannot be read raises ``SkipFile`` with the reason.
+
+Zip-based formats (.docx; later .xlsx, .pptx, .epub) go through ``check_zip`` before anything is
+unpacked: member count, unpacked size per member and in all, and compression ratio are bounded.
+Extraction is bounded too (elements parsed, characters of text), so no file can take minutes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import struct
+import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +26,17 @@ _BLOCK_TAGS = {"p", "div", "section", "article", "main", "header", "footer", "li
                "table", "tr", "br", "hr", "blockquote", "pre", "dd", "dt", "figcaption", "nav",
                "aside", "form", "td", "th"}
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
+# Zip packages (.docx): checked before anything is unpacked. Ratios like Apache POI's.
+ZIP_MAX_MEMBERS = 10_000
+ZIP_MAX_DIRECTORY_BYTES = 8 * 1024 * 1024
+ZIP_MAX_MEMBER_BYTES = 32 * 1024 * 1024
+ZIP_MAX_TOTAL_BYTES = 128 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_GRACE_BYTES = 100 * 1024  # smaller members may compress better; they cannot hurt
+_EOCD_SIZE = 22
+# Bounded extraction: python-docx is slow per element, and text past this is not a document.
+DOCX_MAX_ELEMENTS = 200_000
+MAX_TEXT_CHARS = 20_000_000
 _VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source",
          "track", "wbr", "param"}
 
@@ -107,36 +124,142 @@ def load_pdf(path: Path) -> Iterator[tuple[int, str]]:
         raise SkipFile(f"{path}: the PDF has no extractable text (scanned? run OCR first)")
 
 
-def load_docx(path: Path) -> tuple[str, dict[str, Any]]:
-    import zipfile
+def check_zip(path: Path) -> None:
+    """Refuse a zip package whose unpacked size, member count or compression ratio is too large.
 
+    Every zip-based loader calls this before it unpacks or parses anything. The sizes come from
+    the zip directory; ``zipfile`` never unpacks more than a member's declared size.
+    """
+    entries, directory = _zip_directory(path)
+    if entries > ZIP_MAX_MEMBERS or directory > ZIP_MAX_DIRECTORY_BYTES:
+        raise SkipFile(f"{path}: the zip package has {entries} members in a {directory}-byte "
+                       f"directory, over the limits of {ZIP_MAX_MEMBERS} members and "
+                       f"{ZIP_MAX_DIRECTORY_BYTES} bytes; this is not an ordinary document")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise SkipFile(f"{path}: not a readable {_kind(path)} file, the zip package is broken "
+                       f"({type(exc).__name__})") from exc
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise SkipFile(f"{path}: the zip package has {len(members)} members, over the limit of "
+                       f"{ZIP_MAX_MEMBERS}; this is not an ordinary document")
+    for info in members:
+        _check_member(path, info)
+    total = sum(info.file_size for info in members)
+    if total > ZIP_MAX_TOTAL_BYTES:
+        raise SkipFile(f"{path}: unpacks to {total} bytes in all, over the {ZIP_MAX_TOTAL_BYTES}"
+                       "-byte limit; split the document or shrink the images in it")
+
+
+def _check_member(path: Path, info: zipfile.ZipInfo) -> None:
+    name = repr(info.filename[:120])
+    if info.file_size > ZIP_MAX_MEMBER_BYTES:
+        raise SkipFile(f"{path}: member {name} unpacks to {info.file_size} bytes, over the "
+                       f"{ZIP_MAX_MEMBER_BYTES}-byte limit per member; split the document or "
+                       "shrink what that member holds")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > ZIP_RATIO_GRACE_BYTES and ratio > ZIP_MAX_RATIO:
+        raise SkipFile(f"{path}: member {name} is compressed {ratio:.0f} to 1, over the "
+                       f"{ZIP_MAX_RATIO} to 1 limit (a zip bomb?); save the document again "
+                       "from its editor, or export its text")
+
+
+def _zip_directory(path: Path) -> tuple[int, int]:
+    """(member count, directory bytes) from the end record, read before ``zipfile`` parses it."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - _EOCD_SIZE - 0xFFFF))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD_SIZE:
+        raise SkipFile(f"{path}: not a readable {_kind(path)} file, the zip package is cut "
+                       "short (no end of central directory)")
+    entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    return int(entries), int(directory)  # ZIP64 markers (0xFFFF...) are over the limits
+
+
+def _kind(path: Path) -> str:
+    return path.suffix.lower() or "zip"
+
+
+def load_docx(path: Path) -> tuple[str, dict[str, Any]]:
+    """Headings as Markdown, paragraphs, then tables (`` | `` between cells); bounded work."""
     from docx import Document as Docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_zip(path)
     try:
         doc = Docx(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise SkipFile(f"{path}: not a readable .docx file ({type(exc).__name__})") from exc
-    lines: list[str] = []
+    _check_docx_elements(path, doc)
+    styles = _ParagraphStyles(doc)
+    out = _Text(path)
     for para in doc.paragraphs:
         text = para.text.strip()
         if not text:
             continue
-        style = (para.style.name if para.style is not None else "") or ""
+        style = styles.name(para._p.style)
         if style.startswith("Heading") and style[7:].strip().isdigit():
-            lines.append("#" * min(6, int(style[7:])) + " " + text)
+            out.add("#" * min(6, int(style[7:])) + " " + text)
         elif style == "Title":
-            lines.append("# " + text)
+            out.add("# " + text)
         else:
-            lines.append(text)
+            out.add(text)
     for table in doc.tables:
         for row in table.rows:
-            lines.append(" | ".join(cell.text.strip() for cell in row.cells))
-    body = "\n\n".join(lines).strip()
+            out.add(" | ".join(cell.text.strip() for cell in row.cells))
+    body = "\n\n".join(out.lines).strip()
     if not body:
         raise SkipFile(f"{path}: the document has no text")
     title = (doc.core_properties.title or "").strip()
     return body, {"title": title or path.stem}
+
+
+def _check_docx_elements(path: Path, doc: Any) -> None:
+    """python-docx spends ~30 us on each run, cell and style: refuse documents with too many."""
+    found = int(doc.element.body.xpath("count(.//w:p) + count(.//w:r) + count(.//w:tc)"))
+    found += int(doc.styles.element.xpath("count(w:style)"))
+    if found > DOCX_MAX_ELEMENTS:
+        raise SkipFile(f"{path}: the document has {found} paragraphs, runs, table cells and "
+                       f"styles, over the limit of {DOCX_MAX_ELEMENTS}; split it into smaller "
+                       "documents")
+
+
+class _ParagraphStyles:
+    """Style id -> name, read once (``Paragraph.style`` searches the style list every time)."""
+
+    def __init__(self, doc: Any) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        self._names: dict[str, str] = {}
+        for style in doc.styles:
+            if style.style_id is not None and style.style_id not in self._names:
+                paragraph = style.type == WD_STYLE_TYPE.PARAGRAPH
+                self._names[style.style_id] = (style.name or "") if paragraph else ""
+        default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        self._default = (default.name or "") if default is not None else ""
+
+    def name(self, style_id: str | None) -> str:
+        found = self._names.get(style_id) if style_id is not None else None
+        return found or self._default
+
+
+class _Text:
+    """Lines of extracted text, refusing the file once they pass ``MAX_TEXT_CHARS``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: list[str] = []
+        self.size = 0
+
+    def add(self, line: str) -> None:
+        self.size += len(line) + 2
+        if self.size > MAX_TEXT_CHARS:
+            raise SkipFile(f"{self.path}: the document has over {MAX_TEXT_CHARS} characters of "
+                           "text; split it into smaller documents")
+        self.lines.append(line)
 
 
 def load_csv(path: Path, text: str) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -109,27 +109,38 @@ class KnowledgeBase:
 
     # -- ingestion ---------------------------------------------------------------------------
     def add_files(self, paths: Iterable[str | Path], *, progress: bool = False,
-                  include: Sequence[str] = (), exclude: Sequence[str] = ()) -> SyncReport:
-        """Ingest files and folders (re-embedding a file only when its content changed)."""
+                  include: Sequence[str] = (), exclude: Sequence[str] = (),
+                  follow_symlinks: bool = False) -> SyncReport:
+        """Ingest files and folders (re-embedding a file only when its content changed).
+
+        A file that cannot be read is skipped with the reason in ``report.skipped``; so is a
+        symlink in a folder that leads out of it, unless ``follow_symlinks``.
+        """
         report = SyncReport()
         known = self.store.groups()
-        files = discover([Path(p) for p in paths], include=include, exclude=exclude)
+        files = discover([Path(p) for p in paths], include=include, exclude=exclude,
+                         follow_symlinks=follow_symlinks, skipped=report.skipped)
         for file, _root in _progress(files, progress, "files"):
             self._ingest_file(file, known, report, progress)
         self.save()
         return report
 
     def sync(self, folder: str | Path, *, progress: bool = False,
-             include: Sequence[str] = (), exclude: Sequence[str] = ()) -> SyncReport:
-        """Make the knowledge base match ``folder``: add new, re-embed changed, remove deleted."""
+             include: Sequence[str] = (), exclude: Sequence[str] = (),
+             follow_symlinks: bool = False) -> SyncReport:
+        """Make the knowledge base match ``folder``: add new, re-embed changed, remove deleted.
+
+        Skips are as in ``add_files``; a symlink no longer followed counts as deleted.
+        """
         root = Path(folder)
         if not root.is_dir():
             raise InputError(f"knowledge folder {root} does not exist or is not a folder")
         report = SyncReport()
         known = self.store.groups()
-        files = discover([root], include=include, exclude=exclude)
+        files = discover([root], include=include, exclude=exclude,
+                         follow_symlinks=follow_symlinks, skipped=report.skipped)
         present = {_group_name(f) for f, _ in files}
-        prefix = _group_name(root).rstrip("/") + "/"
+        prefix = root.resolve().as_posix().rstrip("/") + "/"
         for file, _ in _progress(files, progress, "files"):
             self._ingest_file(file, known, report, progress)
         for name in known:
@@ -148,8 +159,12 @@ class KnowledgeBase:
                 report.unchanged += 1
                 return
             docs = load_file(file)
-        except (SkipFile, OSError) as exc:
+        except SkipFile as exc:
             report.skipped.append(str(exc))
+            return
+        except Exception as exc:  # any failure of one file skips that file only, with the reason
+            report.skipped.append(f"{file}: could not be read ({type(exc).__name__}: "
+                                  f"{_short(str(exc))})")
             return
         texts, metas, ids = self._chunks(docs)
         bar = _bar(progress and len(texts) > EMBED_BATCH * 4, len(texts), file.name)
@@ -254,7 +269,13 @@ def _stored_model(path: Path) -> str | None:
 
 
 def _group_name(path: Path) -> str:
-    return path.resolve().as_posix()
+    """The file's own location (folders resolved, not a symlink's target), so sync can drop it."""
+    return (path.parent.resolve() / path.name).as_posix()
+
+
+def _short(message: str, limit: int = 300) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[:limit] + "..."
 
 
 def _fingerprint(path: Path, size: int, overlap: int, unit: str = "chars") -> str:

@@ -8,6 +8,7 @@ DOCX, CSV (one document per row) and JSON Lines. A BEIR-layout ``corpus.jsonl`` 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -135,24 +136,43 @@ def _wanted(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     return (not include or hit(include)) and not hit(exclude)
 
 
-def discover(paths: Iterable[Path], *, include: Sequence[str] = (),
-             exclude: Sequence[str] = ()) -> list[tuple[Path, Path]]:
+def discover(paths: Iterable[Path], *, include: Sequence[str] = (), exclude: Sequence[str] = (),
+             follow_symlinks: bool = False,
+             skipped: list[str] | None = None) -> list[tuple[Path, Path]]:
     """Expand files and folders -> (file, root it was found under), supported types only.
 
     In folders, ``include`` and ``exclude`` are glob patterns matched against the path relative
     to the folder or the file name (``*.md``, ``drafts/*``); hidden files and folders are skipped.
+    Folder symlinks are not walked; a file whose real path leaves the folder (a symlink to
+    ``/etc/passwd``) is left out, with the reason added to ``skipped``, unless
+    ``follow_symlinks``. A file named directly is taken as it is.
     """
     out: list[tuple[Path, Path]] = []
     for p in paths:
         if not p.exists():
             raise InputError(f"{p} does not exist; give a file or folder to ingest")
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                        and not any(part.startswith(".") for part in rel.parts)
-                        and _wanted(rel.as_posix(), include, exclude)):
+            real = os.path.realpath(p)
+            for f in _walk(p, include, exclude):
+                if follow_symlinks or _inside(f, real):
                     out.append((f, p))
+                elif skipped is not None:
+                    skipped.append(f"{f}: a symbolic link to a file outside {p}; not followed "
+                                   "(follow_symlinks=True, or --follow-symlinks, indexes it)")
         else:
             out.append((p, p.parent))
     return out
+
+
+def _walk(folder: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:
+    for f in sorted(folder.rglob("*")):
+        rel = f.relative_to(folder)
+        if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in rel.parts)
+                and _wanted(rel.as_posix(), include, exclude)):
+            yield f
+
+
+def _inside(file: Path, real_folder: str) -> bool:
+    """Whether the real path of ``file`` (all symlinks resolved) lies in ``real_folder``."""
+    return os.path.commonpath([os.path.realpath(file), real_folder]) == real_folder
