@@ -80,6 +80,15 @@ def _cache_candidates(name: str) -> list[Path]:
 def resolve_model(name: str | None) -> tuple[str, Path, bool]:
     """-> (model name in use, folder, whether it is the requested model)."""
     requested = name or os.environ.get("OPENBUILDER_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
+    try:
+        return _resolve(requested)
+    except OSError as exc:  # a name no file system accepts (too long, NUL bytes)
+        raise ConfigError(f"embedding model name {requested[:60]!r}... cannot be a model folder "
+                          f"or id ({type(exc).__name__}); use a model id like "
+                          "'BAAI/bge-small-en-v1.5' or a folder path") from None
+
+
+def _resolve(requested: str) -> tuple[str, Path, bool]:
     local = Path(requested).expanduser()
     if local.is_dir():
         if not (local / "modules.json").exists() and not (local / "config.json").exists():

@@ -14,8 +14,7 @@ from framework.server.auth import AppKey, EditKey, Key
 from framework.server.keys import ApiKey
 from framework.server.owners import require_owner, thread_for_run
 from framework.server.policy import check, knowledge_folders
-from framework.server.redact import public_message
-from framework.server.runs import open_run
+from framework.server.runs import open_run, run_error_message, sse_bytes
 from framework.server.schemas import (
     ERRORS,
     AppInfo,
@@ -138,14 +137,15 @@ async def get_thread(name: str, thread: str, request: Request, key: AppKey) -> T
     return await run_in_threadpool(read)
 
 
-async def _sse(events: AsyncIterator[Any]) -> AsyncIterator[str]:
+async def _sse(events: AsyncIterator[Any]) -> AsyncIterator[bytes]:
     try:
         async for event in events:
             body = event.data
             if event.type == "node_end" and isinstance(body, dict) and "error" in body:
                 body = {**body, "error": "failed; the error event says why"}  # no upstream text
             data = json.dumps(body, ensure_ascii=False, default=str)
-            yield f"event: {event.type}\ndata: {data}\n\n"
+            yield sse_bytes(f"event: {event.type}\ndata: {data}\n\n")
     except Exception as exc:  # noqa: BLE001 - the stream has started; report in-band
-        yield f"event: error\ndata: {json.dumps({'message': public_message(exc)[:500]})}\n\n"
-    yield "event: done\ndata: {}\n\n"
+        message = json.dumps({"message": run_error_message(exc)})
+        yield sse_bytes(f"event: error\ndata: {message}\n\n")
+    yield b"event: done\ndata: {}\n\n"

@@ -41,10 +41,10 @@ class ThreadOwners:
         self._conn: Any = None  # opened on first use (a PostgreSQL that is down fails runs only)
 
     def _connect(self) -> Any:
-        if self._url:
-            import psycopg
+        if self._url:  # timeouts applied, errors name the server without its secrets
+            from framework.spec.checkpoints import postgres_connect
 
-            return psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            return postgres_connect(self._url, dict_rows=False)
         conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False,
                                isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")

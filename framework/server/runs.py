@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from framework.errors import OpenBuilderError
 from framework.server.limits import QueueFull
+from framework.server.redact import public_message
 from framework.server.runner import iterate_in_thread
 
 log = logging.getLogger("openbuilder.server")
@@ -50,7 +51,7 @@ def run_error_message(exc: BaseException) -> str:
     """What a client is told when its run failed after the stream started: our own errors say
     what went wrong; anything else is logged (secrets masked) and named by an incident id."""
     if isinstance(exc, OpenBuilderError):
-        return str(exc)[:500]
+        return public_message(exc)[:500]
     incident = uuid.uuid4().hex[:12]
     log.error("run failed (incident %s)", incident, exc_info=exc)
     return f"the run failed; incident {incident} is in the server log"

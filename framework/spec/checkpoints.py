@@ -147,9 +147,10 @@ def connect_timeout(dsn: str) -> int:
     return min(seconds, MAX_CONNECT_TIMEOUT_S)
 
 
-def postgres_connect(target: str) -> Any:
+def postgres_connect(target: str, *, dict_rows: bool = True) -> Any:
     """An autocommit connection with a connect timeout and a statement timeout, whatever the URL
-    says; errors name the server only by ``redact_dsn``."""
+    says; errors name the server only by ``redact_dsn``. Rows are dicts unless ``dict_rows`` is
+    false (then tuples)."""
     import psycopg
     from psycopg.rows import dict_row
 
@@ -160,8 +161,11 @@ def postgres_connect(target: str) -> Any:
         raise ConfigError(f"checkpoints.url lists {hosts} hosts; at most {MAX_HOSTS} (each one "
                           "may take the whole connect timeout)")
     try:
-        conn = psycopg.connect(target, autocommit=True, prepare_threshold=0, row_factory=dict_row,
-                               connect_timeout=connect_timeout(target))
+        conn = (psycopg.connect(target, autocommit=True, prepare_threshold=0,
+                                connect_timeout=connect_timeout(target), row_factory=dict_row)
+                if dict_rows else
+                psycopg.connect(target, autocommit=True, prepare_threshold=0,
+                                connect_timeout=connect_timeout(target)))
     except psycopg.OperationalError as exc:
         lines = str(exc).strip().splitlines() or ["no reason given"]
         raise ConfigError(f"checkpoints: cannot connect to PostgreSQL at {where}: "

@@ -87,3 +87,11 @@ def test_a_50_mb_file_is_ingested_within_bounded_memory(tmp_path: Path) -> None:
     assert peak_mb < 3000, f"peak memory {peak_mb:.0f} MB for a {size >> 20} MB file"
     kb = KnowledgeBase(tmp_path / "kb", HashEmbeddings())
     assert kb.search("topic 4242", k=1, mode="bm25")[0].metadata["doc_id"] == "big.txt"
+
+
+def test_embedding_name_no_file_system_accepts_is_a_config_error() -> None:
+    from framework.errors import ConfigError
+    from framework.rag.embeddings import resolve_model
+
+    with pytest.raises(ConfigError, match="cannot be a model folder or id"):
+        resolve_model("x" * 300)
