@@ -39,7 +39,7 @@ graphviz:
 
 # Join the bundled model once and index the demo app's knowledge (progress bars on stderr).
 prepare: setup
-	$(BIN)/python -c "from framework.spec.build import load_app; load_app('apps/kb_qa/app.yaml', progress=True).close()"
+	$(BIN)/python -c "from framework.app.build import load_app; load_app('apps/kb_qa/app.yaml', progress=True).close()"
 
 ui: setup
 	$(BIN)/openbuilder ui --host $(HOST) --port $(PORT)

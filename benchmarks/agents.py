@@ -32,7 +32,8 @@ from typing_extensions import TypedDict  # noqa: E402
 
 from benchmarks.agent_tasks import NOW, TASKS, solved  # noqa: E402
 from framework import get_model  # noqa: E402
-from framework.spec import build, parse_spec  # noqa: E402
+from framework.app import build  # noqa: E402
+from framework.spec import parse_spec  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_NODES = 5
@@ -117,7 +118,7 @@ def bench_overhead(runs: int) -> dict[str, Any]:
 
 
 def _checkpoint_run(backend: str, runs: int) -> float | None:
-    from framework.spec.checkpoints import checkpointer_for
+    from framework.app.checkpoints import checkpointer_for
 
     spec = parse_spec(_workflow_yaml(f"bench_ckpt_{backend}", backend))
     try:
@@ -177,7 +178,7 @@ def bench_tasks(model_id: str, n_tasks: int) -> dict[str, Any]:
 
 
 def bundled_models() -> list[str]:
-    from framework.providers.bundled import BUNDLED
+    from framework.providers.llamacpp.bundled import BUNDLED
 
     return [f"local:{name}" for name in BUNDLED]
 

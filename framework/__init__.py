@@ -16,10 +16,10 @@ _EXPORTS = {
     "KnowledgeBase": "framework.rag.knowledge_base",
     "Hit": "framework.rag.knowledge_base",
     "AppSpec": "framework.spec.models",
-    "App": "framework.spec.app",
-    "Answer": "framework.spec.app",
-    "build": "framework.spec.build",
-    "load_app": "framework.spec.build",
+    "App": "framework.app.runtime",
+    "Answer": "framework.app.runtime",
+    "build": "framework.app.build",
+    "load_app": "framework.app.build",
 }
 
 __all__ = [
@@ -28,11 +28,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from framework.app.build import build, load_app
+    from framework.app.runtime import Answer, App
     from framework.providers import get_model
     from framework.rag.embeddings import get_embeddings
     from framework.rag.knowledge_base import Hit, KnowledgeBase
-    from framework.spec.app import Answer, App
-    from framework.spec.build import build, load_app
     from framework.spec.models import AppSpec
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import streamlit as st
 
+from framework.app import build
 from framework.builder.discovery import apps_dir, find_apps
 from framework.errors import OpenBuilderError
 from framework.paths import data_home
 from framework.server.policy import check_knowledge
-from framework.spec import build, load_spec
+from framework.spec import load_spec
 
 
 @st.cache_resource(show_spinner="Loading the app (model and knowledge base)...")

@@ -25,8 +25,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from framework.app.export import export_python
     from framework.paths import atomic_write_text
-    from framework.spec.export import export_python
     from framework.spec.io import load_spec
 
     spec, base = load_spec(args.app)
@@ -40,7 +40,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from framework.spec.draw import draw_png, to_dot, to_mermaid
+    from framework.app.draw import draw_png, to_dot, to_mermaid
     from framework.spec.io import load_spec
 
     spec, _ = load_spec(args.app)

@@ -100,8 +100,8 @@ def _edit(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    from framework.app.runtime import _check_question
     from framework.errors import InputError
-    from framework.spec.app import _check_question
 
     if args.resume:
         if not args.thread:
@@ -116,7 +116,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from framework.spec.build import load_app
+    from framework.app.build import load_app
 
     _check_args(args)
     quiet = args.json or args.events
@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     import uuid
 
-    from framework.spec.build import load_app
+    from framework.app.build import load_app
 
     app = load_app(args.app, progress=True)
     thread = args.thread or uuid.uuid4().hex

@@ -41,7 +41,7 @@ def _register_builtins() -> None:
     for name, pre in presets().items():
         if pre.kind == "openai_compat":
             PROVIDERS.register(name, _PresetFactory(name))
-    PROVIDERS.register("local", "framework.providers.local:create_local_model")
+    PROVIDERS.register("local", "framework.providers.llamacpp.model:create_local_model")
     PROVIDERS.register("anthropic", "framework.providers.openai_compat:create_anthropic_model")
     PROVIDERS.register("fake", "framework.testing.fake_chat:create_fake_model")
 

@@ -16,10 +16,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
+from framework.app import build
+from framework.app.runtime import App
 from framework.errors import ConfigError
 from framework.server.policy import ServerPolicy, violations
-from framework.spec import AppSpec, build, load_spec
-from framework.spec.app import App
+from framework.spec import AppSpec, load_spec
 
 log = logging.getLogger("openbuilder.server")
 

@@ -1,9 +1,9 @@
-"""App specs: models, YAML io and ``build``."""
+"""The AppSpec data model: fields, YAML/JSON io, JSON Schema, migrations and checks.
 
-from framework.spec.app import Answer, App, Event
-from framework.spec.build import build, load_app
+The runtime that turns a spec into a running app lives in :mod:`framework.app`.
+"""
+
 from framework.spec.io import dump_spec, load_spec, parse_spec
 from framework.spec.models import AppSpec
 
-__all__ = ["Answer", "App", "AppSpec", "Event", "build", "dump_spec", "load_app", "load_spec",
-           "parse_spec"]
+__all__ = ["AppSpec", "dump_spec", "load_spec", "parse_spec"]

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from framework import get_model
 from framework.errors import InputError
-from framework.providers.bundled import QWEN_05B, assemble
+from framework.providers.llamacpp.bundled import QWEN_05B, assemble
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

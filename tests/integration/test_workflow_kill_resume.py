@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.spec.checkpoints import postgres_url
+from framework.app.checkpoints import postgres_url
 from tests.conftest import ROOT
 
 RUNNER = textwrap.dedent('''\
@@ -33,7 +33,7 @@ RUNNER = textwrap.dedent('''\
         return label.upper()
 
     register_tool("mark", mark, replace=True)
-    from framework.spec.build import load_app
+    from framework.app.build import load_app
     app = load_app(sys.argv[1])
     thread = sys.argv[3]
     answer = app.invoke("go", thread_id=thread) if sys.argv[2] == "run" else app.resume(thread, "continue")

@@ -6,8 +6,9 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from framework.spec import build, parse_spec
-from framework.spec.app import App
+from framework.app import build
+from framework.app.runtime import App
+from framework.spec import parse_spec
 
 
 def app_from(text: str, base: Path | str = ".", **kw: Any) -> App:

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import HumanMessage
 
+from framework.app import build, load_app
 from framework.errors import InputError
-from framework.spec import build, load_app, load_spec
+from framework.spec import load_spec
 from framework.testing import FakeChatModel
 
 

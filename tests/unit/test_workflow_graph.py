@@ -195,7 +195,7 @@ def test_subapp_cycle_is_refused(tmp_path: Path) -> None:
           kind: workflow
           nodes: [{id: answer, kind: subapp, app: app.yaml}]
         """))
-    from framework.spec.build import load_app
+    from framework.app.build import load_app
 
     with pytest.raises(SpecError, match="subapp cycle") as info:
         load_app(tmp_path / "app.yaml")

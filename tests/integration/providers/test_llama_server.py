@@ -13,7 +13,7 @@ import pytest
 from langchain_core.tools import tool
 
 from framework import get_model
-from framework.providers.bundled import QWEN_05B, assemble
+from framework.providers.llamacpp.bundled import QWEN_05B, assemble
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 pytest.importorskip("langchain_openai")

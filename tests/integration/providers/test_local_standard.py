@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from framework.providers.bundled import QWEN_05B, assemble
-from framework.providers.local import ChatLocalLlama
+from framework.providers.llamacpp.bundled import QWEN_05B, assemble
+from framework.providers.llamacpp.model import ChatLocalLlama
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

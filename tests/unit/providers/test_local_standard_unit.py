@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from framework.providers.local import ChatLocalLlama
+from framework.providers.llamacpp.model import ChatLocalLlama
 
 
 class TestChatLocalLlamaUnit(ChatModelUnitTests):

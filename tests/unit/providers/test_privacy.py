@@ -43,7 +43,7 @@ def test_guard_sees_attempts(socket_log: list[Any]) -> None:
 
 def test_local_only_app_refuses_a_remote_model_before_building_it(
         tmp_path: Path, socket_log: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from framework.spec.build import load_app
+    from framework.app.build import load_app
 
     monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-test")
     app = write_fake_app(tmp_path / "app", model="deepseek:deepseek-chat",
@@ -55,7 +55,7 @@ def test_local_only_app_refuses_a_remote_model_before_building_it(
 
 def test_local_only_app_runs_with_no_connection_at_all(tmp_path: Path,
                                                        socket_log: list[Any]) -> None:
-    from framework.spec.build import load_app
+    from framework.app.build import load_app
 
     app = load_app(write_fake_app(tmp_path / "app", extra="privacy: local_only\n"))
     try:

@@ -26,7 +26,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from framework.errors import InputError, ToolCallError
-from framework.providers import local_runtime as rt
+from framework.providers.llamacpp import runtime as rt
 from framework.providers.base import attach_profile
 from framework.providers.messages import to_openai_messages
 from framework.providers.presets import model_profile

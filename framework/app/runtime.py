@@ -22,8 +22,8 @@ from framework.agents.errors import (
 from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
 from framework.agents.state import RESET
+from framework.app.events import EventMapper
 from framework.errors import AppRunError, InputError
-from framework.spec.events import EventMapper
 from framework.spec.models import AppSpec
 
 __all__ = ["Answer", "App", "Event"]

@@ -18,7 +18,7 @@ from framework.spec.models import AppSpec
 def _placeholder_parts(spec: AppSpec) -> Any:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from framework.spec.wiring import Parts
+    from framework.app.wiring import Parts
     from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
 
     parts = Parts(spec)
@@ -34,7 +34,7 @@ def _placeholder_parts(spec: AppSpec) -> Any:
 def drawable(spec: AppSpec) -> Any:
     """LangGraph's drawable graph (nodes and edges) of the compiled app graph."""
     from framework.agents.workflow import build_workflow_graph
-    from framework.spec.build import BUILDERS
+    from framework.app.build import BUILDERS
     from framework.spec.checks import check_spec
 
     check_spec(spec)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import ConfigError, ModelError, ModelTimeoutError, ModelUnavailableError
-from framework.providers.bundled import BUNDLED, DEFAULT_LOCAL_MODEL, assemble
+from framework.providers.llamacpp.bundled import BUNDLED, DEFAULT_LOCAL_MODEL, assemble
 
 
 @dataclass

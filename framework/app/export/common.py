@@ -51,7 +51,7 @@ def header(spec: AppSpec, extra_imports: list[str]) -> list[str]:
 
 
 def spec_system(spec: AppSpec) -> str:
-    from framework.spec.build import _system
+    from framework.app.build import _system
 
     return _system(spec) if spec.graph.kind != "supervisor" else _system(spec, "")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from framework.spec.export import kinds
-from framework.spec.export.common import MAIN, STATE, header
-from framework.spec.export.workflow import workflow
+from framework.app.export import kinds
+from framework.app.export.common import MAIN, STATE, header
+from framework.app.export.workflow import workflow
 from framework.spec.models import AppSpec
 
 _KINDS = {"chat": kinds.chat, "rag": kinds.rag, "agent": kinds.agent,

@@ -13,13 +13,13 @@ from framework.agents.chat import build_chat_graph
 from framework.agents.rag import DEFAULT_SYSTEM_PROMPT, build_rag_graph
 from framework.agents.supervisor import Member, build_supervisor_graph
 from framework.agents.workflow import build_workflow_graph
+from framework.app.checkpoints import checkpointer_for
+from framework.app.runtime import App
+from framework.app.wiring import Parts, knowledge_dir, open_knowledge, wire
 from framework.errors import SpecError
-from framework.spec.app import App
-from framework.spec.checkpoints import checkpointer_for
 from framework.spec.checks import check_spec
 from framework.spec.io import load_spec
 from framework.spec.models import AppSpec
-from framework.spec.wiring import Parts, knowledge_dir, open_knowledge, wire
 
 __all__ = ["build", "build_graph", "checkpointer_for", "knowledge_dir", "load_app",
            "open_knowledge"]

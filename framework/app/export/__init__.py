@@ -6,6 +6,6 @@ The program uses OpenBuilder only for what LangGraph does not have: models by id
 agents, the tool-call helpers (prompted tool calls for models without native ones).
 """
 
-from framework.spec.export.program import export_python
+from framework.app.export.program import export_python
 
 __all__ = ["export_python"]
