@@ -42,7 +42,7 @@ class ThreadOwners:
 
     def _connect(self) -> Any:
         if self._url:  # timeouts applied, errors name the server without its secrets
-            from framework.spec.checkpoints import postgres_connect
+            from framework.app.checkpoints import postgres_connect
 
             return postgres_connect(self._url, dict_rows=False)
         conn = sqlite3.connect(self._path, timeout=30, check_same_thread=False,

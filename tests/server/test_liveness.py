@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from framework.spec.checkpoints import CONNECT_TIMEOUT_S
+from framework.app.checkpoints import CONNECT_TIMEOUT_S
 from tests.conftest import write_fake_app
 from tests.hanging_tcp import HangingServer, hanging_server
 from tests.server.conftest import Server, create_key, make_apps, start_server, stop

@@ -9,15 +9,15 @@ import threading
 
 import pytest
 
-from framework.errors import ConfigError, MissingSecretError
-from framework.server.logs import SecretFilter
-from framework.spec import checkpoints
-from framework.spec.checkpoints import (
+from framework.app import checkpoints
+from framework.app.checkpoints import (
     connect_timeout,
     postgres_checkpointer,
     redact_dsn,
     scrub_dsn,
 )
+from framework.errors import ConfigError, MissingSecretError
+from framework.server.logs import SecretFilter
 from tests.hanging_tcp import hanging_server
 
 pytest.importorskip("psycopg")

@@ -26,8 +26,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from framework.errors import InputError, ToolCallError
-from framework.providers.llamacpp import runtime as rt
 from framework.providers.base import attach_profile
+from framework.providers.llamacpp import runtime as rt
 from framework.providers.messages import to_openai_messages
 from framework.providers.presets import model_profile
 from framework.providers.toolcall import (
