@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 from framework.agents.events import Event
+from framework.app import checkpoints
 from framework.errors import AppRunError
 from framework.server.keys import KeyStore
 from framework.server.settings import ServerSettings
 from framework.server.store import AppBusyError, AppStore
-from framework.spec import checkpoints, load_spec
+from framework.spec import load_spec
 from framework.spec.models import CheckpointConfig
 from tests.conftest import write_fake_app
 from tests.hanging_tcp import hanging_server
