@@ -6,12 +6,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from framework.settings import settings
+
 
 def data_home() -> Path:
     """``$OPENBUILDER_HOME``, else ``$XDG_DATA_HOME/openbuilder``, else ``~/.local/share/openbuilder``."""
-    env = os.environ.get("OPENBUILDER_HOME")
-    if env:
-        base = Path(env).expanduser()
+    home = settings().home
+    if home:
+        base = home.expanduser()
     else:
         xdg = os.environ.get("XDG_DATA_HOME")
         base = (Path(xdg) if xdg else Path.home() / ".local" / "share") / "openbuilder"

@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from framework.errors import ConfigError, MissingSecretError
 from framework.paths import subdir
+from framework.settings import require_postgres_url
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CONNECT_TIMEOUT_S = 5  # used when the URL does not say; a URL may ask for up to MAX_CONNECT_TIMEOUT_S
 MAX_CONNECT_TIMEOUT_S = 30
 STATEMENT_TIMEOUT_MS = 30_000
@@ -118,7 +118,7 @@ def postgres_url(url: str | None) -> str:
                 "(expected postgresql://user@host:port/db or 'host=... dbname=...'); "
                 "point checkpoints.url at the variable that holds the database URL")
         return value
-    return url or os.environ.get("OPENBUILDER_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    return url or require_postgres_url()
 
 
 def _looks_like_dsn(value: str) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from framework.settings import settings
 
 
 def apps_dir() -> Path:
-    return Path(os.environ.get("OPENBUILDER_APPS_DIR", "apps"))
+    return settings().apps_dir
 
 
 def find_apps(folder: Path | None = None) -> dict[str, Path]:

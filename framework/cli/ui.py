@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from framework.settings import variable
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("ui", help="start the no-code builder in the browser")
@@ -22,7 +24,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     entry = Path(__file__).resolve().parent.parent / "builder" / "entry.py"
     env = dict(os.environ)
     if args.apps is not None:
-        env["OPENBUILDER_APPS_DIR"] = str(args.apps.resolve())
+        env[variable("apps_dir")] = str(args.apps.resolve())
     print(f"OpenBuilder builder: http://{args.host}:{args.port}", file=sys.stderr)
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry),
            "--server.address", args.host, "--server.port", str(args.port),

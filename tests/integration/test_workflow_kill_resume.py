@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from framework.app.checkpoints import postgres_url
 from tests.conftest import ROOT
 
 RUNNER = textwrap.dedent('''\
@@ -60,23 +59,27 @@ graph:
 """
 
 
+# The test database; the spec names no URL, so the run reads it from OPENBUILDER_POSTGRES_URL.
+POSTGRES_URL = os.environ.get("OPENBUILDER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
 def _postgres_available() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(postgres_url(None), connect_timeout=3):
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
             return None
     except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL not reachable at {postgres_url(None).split('@')[-1]}: {exc}"
+        return f"PostgreSQL not reachable at {POSTGRES_URL.split('@')[-1]}: {exc}"
 
 
-def _kill_and_resume(tmp_path: Path, checkpoints: str) -> None:
+def _kill_and_resume(tmp_path: Path, checkpoints: str, extra_env: dict[str, str] | None = None) -> None:
     (tmp_path / "runner.py").write_text(RUNNER)
     app = tmp_path / "app.yaml"
     app.write_text(APP.format(checkpoints=checkpoints))
     log = tmp_path / "marks.log"
     env = {**os.environ, "MARK_LOG": str(log), "PYTHONPATH": str(ROOT),
-           "OPENBUILDER_HOME": str(tmp_path / "home")}
+           "OPENBUILDER_HOME": str(tmp_path / "home"), **(extra_env or {})}
     thread = uuid.uuid4().hex
     cmd = [sys.executable, str(tmp_path / "runner.py"), str(app)]
     proc = subprocess.Popen([*cmd, "run", thread], env={**env, "SLOW": "1"}, cwd=ROOT,
@@ -109,4 +112,4 @@ def test_sigkill_then_resume_postgres(tmp_path: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    _kill_and_resume(tmp_path, "{backend: postgres}")
+    _kill_and_resume(tmp_path, "{backend: postgres}", {"OPENBUILDER_POSTGRES_URL": POSTGRES_URL})

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from framework.errors import ModelUnavailableError
 from framework.paths import atomic_write_text, subdir
+from framework.settings import settings
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,7 @@ def _stamp_ok(target: Path, model: BundledModel) -> bool:
 
 def assemble(model: BundledModel, models_dir: Path | None = None) -> Path:
     """Return the path of the verified model file, joining the parts on first use."""
-    env_dir = os.environ.get("OPENBUILDER_MODEL_CACHE")
-    target_dir = models_dir or (Path(env_dir) if env_dir else subdir("models"))
+    target_dir = models_dir or settings().model_cache or subdir("models")
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / model.filename
     if len(model.packages) == 1:
