@@ -14,6 +14,7 @@ import os
 import warnings
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,7 +68,7 @@ def settings() -> Settings:
 @lru_cache(maxsize=32)
 def _parse(env: tuple[tuple[str, str], ...]) -> Settings:
     values = dict(env)
-    init: dict[str, str] = {}
+    init: dict[str, Any] = {}
     for old, new in DEPRECATED.items():
         if values.get(old):
             warnings.warn(f"{old} is deprecated; set {new} instead", DeprecationWarning, stacklevel=3)
