@@ -11,13 +11,9 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from framework.errors import ConfigError, UnknownNameError
+from framework.errors import ConfigError, DuplicateNameError, UnknownNameError
 
 T = TypeVar("T")
-
-
-class DuplicateNameError(ConfigError):
-    """Two registrations under one name."""
 
 
 class Registry(Generic[T]):

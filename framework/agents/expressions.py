@@ -17,6 +17,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from framework.errors import InputError
 from framework.tools.sizes import oversized, oversized_value
 
 _CMP: dict[type, Callable[[Any, Any], bool]] = {
@@ -36,7 +37,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-class ExpressionError(ValueError):
+class ExpressionError(InputError, ValueError):
     """An expression outside the allowed language."""
 
 

@@ -6,8 +6,10 @@ import string
 from functools import lru_cache
 from typing import Any
 
+from framework.errors import InputError
 
-class TemplateError(ValueError):
+
+class TemplateError(InputError, ValueError):
     """A template that does not parse or uses an unsupported field."""
 
 

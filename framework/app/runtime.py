@@ -14,7 +14,6 @@ from langchain_core.outputs import LLMResult
 from framework.agents.deadline import DEADLINE_KEY, Deadline
 from framework.agents.errors import (
     ResumeError,
-    RunError,
     StepLimitError,
     TokenLimitError,
     transcript_of,
@@ -23,7 +22,7 @@ from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
 from framework.agents.state import RESET
 from framework.app.events import EventMapper
-from framework.errors import AppRunError, InputError
+from framework.errors import AppRunError, InputError, RunCancelled
 from framework.spec.models import AppSpec
 
 __all__ = ["Answer", "App", "Event"]
@@ -40,10 +39,6 @@ class Answer:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class RunCancelled(AppRunError):
-    """The caller cancelled the run (for example, an HTTP client went away)."""
 
 
 class _CancelOnSignal(BaseCallbackHandler):
@@ -178,7 +173,9 @@ class App:
             for mode, payload in self._stream_graph(inputs, config, modes):
                 yield from mapper.map(mode, payload)
                 self._check_limits(thread, usage, deadline)
-        except RunError as exc:
+        except AppRunError as exc:
+            if isinstance(exc, RunCancelled):  # no one is listening
+                raise
             yield Event("error", {"type": type(exc).__name__, "message": str(exc),
                                   "transcript": exc.transcript})
             raise

@@ -15,10 +15,12 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from framework.errors import QueueFull, RequestTooLargeError
+
 Scope = dict[str, Any]
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(HTTPException, RequestTooLargeError):
     """Raised inside ``receive``: an HTTP error, so that a body parser that wraps other errors
     into a 400 (FastAPI does) passes it on as the 413 it is."""
 
@@ -68,8 +70,8 @@ class BodySizeLimit:
 MAX_JSON_OBJECTS = 20_000  # JSON objects in one request body
 
 
-class _TooManyObjects(Exception):
-    pass
+class _TooManyObjects(RequestTooLargeError):
+    """Internal: stops ``json.loads`` at the first object over the limit (becomes a 413)."""
 
 
 def bounded_json(body: bytes, max_objects: int = MAX_JSON_OBJECTS) -> Any:
@@ -162,10 +164,6 @@ class RateLimiter:
                 self._windows[key] = (start, count)
             retry = start + self.window - now
         return None if int(count) <= self.limit else float(max(1, math.ceil(retry)))
-
-
-class QueueFull(Exception):
-    pass
 
 
 class ModelGate:

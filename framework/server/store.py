@@ -18,7 +18,7 @@ from typing import Any
 
 from framework.app import build
 from framework.app.runtime import App
-from framework.errors import ConfigError
+from framework.errors import AppBusyError, ConfigError, UnknownAppError
 from framework.server.policy import ServerPolicy, violations
 from framework.spec import AppSpec, load_spec
 
@@ -26,16 +26,6 @@ log = logging.getLogger("openbuilder.server")
 
 MAX_BUILDS = 4  # builds running at once; more requests for apps not built yet get 503
 BUILD_WAIT_S = 15.0  # how long a request waits for its app's build before a 503
-
-
-class UnknownAppError(LookupError):
-    pass
-
-
-class AppBusyError(Exception):
-    """No app can be built now (too many builds running, or this one is slow): 503, retry."""
-
-    retry_after = 2
 
 
 class AppStore:

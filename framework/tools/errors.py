@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from langchain_core.tools import ToolException
 
-from framework.errors import AppRunError
+from framework.errors import OpenBuilderError, ToolFailedError
+
+__all__ = ["ModelRetry", "ToolFailedError"]
 
 
-class ModelRetry(ToolException):
+class ModelRetry(ToolException, OpenBuilderError):
     """The model called a tool with arguments it cannot use; the message says how to fix the call."""
-
-
-class ToolFailedError(AppRunError):
-    """A tool raised an error that is not the model's fault."""
-
-    def __init__(self, tool: str, cause: BaseException) -> None:
-        self.tool = tool
-        self.cause = cause
-        super().__init__(f"tool {tool!r} failed: {type(cause).__name__}: {cause}")
