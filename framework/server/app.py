@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import framework.server.kb_routes as kb_routes
+import framework.server.native_routes as native_routes
+import framework.server.openai_routes as openai_routes
 from framework.errors import ConfigError, OpenBuilderError
-from framework.server import kb_routes, native_routes, openai_routes
 from framework.server.auth import Key
 from framework.server.keys import KeyStore
 from framework.server.limits import BodySizeLimit, ModelGate, RateLimiter
