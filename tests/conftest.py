@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,30 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "framework.cli.main", *args], cwd=ROOT,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str], cwd: Path) -> Iterator[None]:
+    saved, old_cwd = dict(os.environ), Path.cwd()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def cli_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``openbuilder ARGS`` in this process (``framework.cli.main.main``), from the repository root:
+    the same exit status, stdout and stderr as :func:`run_cli`, without starting an interpreter."""
+    from framework.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(env or {}, ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["openbuilder", *args], code, out.getvalue(), err.getvalue())

@@ -1,4 +1,10 @@
-"""A real OpenBuilder server on loopback, started per test module, with fake-model apps."""
+"""OpenBuilder servers for the tests, with fake-model apps.
+
+``server``: a real ``openbuilder serve`` process on loopback, started per test module, for what a
+socket and a process matter to (liveness, disconnects, uvicorn's log, clients over the wire).
+``asgi_server``: the same FastAPI app in this process behind Starlette's ``TestClient`` (ASGI, no
+socket, no process start), for status codes, scopes and bodies.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, write_fake_app
+from tests.conftest import ROOT, cli_main, write_fake_app
 
 
 def free_port() -> int:
@@ -30,21 +37,22 @@ class Server:
     apps: Path
     keys: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
+    client: Any = None  # a TestClient for an in-process (ASGI) server
 
     def health(self) -> dict[str, object]:
         import json
 
+        if self.client is not None:
+            return dict(self.client.get("/health").json())
         with urllib.request.urlopen(f"{self.url}/health", timeout=5) as resp:
             return dict(json.loads(resp.read()))
 
 
 def create_key(home: Path, *apps: str, scope: str = "use") -> str:
-    """A new key for ``apps`` ('*': admin) with ``scope`` 'use' or 'edit', made by the CLI."""
+    """A new key for ``apps`` ('*': admin) with ``scope`` 'use' or 'edit', made by the CLI's
+    ``keys create`` (in this process; ``test_key_scopes`` runs the real command too)."""
     args = [a for app in apps for a in ("--app", app)]
-    proc = subprocess.run([sys.executable, "-m", "framework.cli.main", "keys", "create", *args,
-                           "--scope", scope],
-                          cwd=ROOT, env=dict(os.environ, OPENBUILDER_HOME=str(home)),
-                          capture_output=True, text=True, timeout=60)
+    proc = cli_main("keys", "create", *args, "--scope", scope, env={"OPENBUILDER_HOME": str(home)})
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip().splitlines()[-1]
 
@@ -124,3 +132,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def asgi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The ``server`` fixture's apps and keys, served in this process over ASGI."""
+    from starlette.testclient import TestClient
+
+    from framework.server import ServerSettings, create_app
+
+    base = tmp_path_factory.mktemp("asgi")
+    home = base / "home"
+    apps = make_apps(base / "apps")
+    keys = {"admin": create_key(home, "*"), "alpha": create_key(home, "alpha"),
+            "alpha_edit": create_key(home, "alpha", scope="edit")}
+    settings = ServerSettings(apps_dir=apps, data_dir=home / "server", rate_limit=100000,
+                              auth_failures=100000)
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        yield Server(url="http://testserver", home=home, apps=apps, keys=keys, client=client)

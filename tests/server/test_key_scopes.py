@@ -1,4 +1,6 @@
-"""Key scopes: ``use`` keys run apps, ``edit`` keys also change their specs, ``*`` is admin."""
+"""Key scopes: ``use`` keys run apps, ``edit`` keys also change their specs, ``*`` is admin.
+
+The route checks run over ASGI in this process (``asgi_server``); ``keys`` runs as a real command."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from framework.server.keys import KeyStore
@@ -25,33 +26,31 @@ def bearer(key: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
-def test_use_key_cannot_change_its_app(server: Server, method: str) -> None:
-    resp = httpx.request(method, f"{server.url}/apps/alpha", headers=bearer(server.keys["alpha"]),
-                         json=SPEC)
+def test_use_key_cannot_change_its_app(asgi_server: Server, method: str) -> None:
+    client, keys = asgi_server.client, asgi_server.keys
+    resp = client.request(method, "/apps/alpha", headers=bearer(keys["alpha"]), json=SPEC)
     assert resp.status_code == 403
     message = resp.json()["error"]["message"]
     assert "--scope edit" in message and "alpha" in message
-    assert httpx.get(f"{server.url}/apps/alpha", headers=bearer(server.keys["alpha"])
-                     ).json()["spec"]["description"] == ""
+    assert client.get("/apps/alpha", headers=bearer(keys["alpha"])).json()["spec"]["description"] == ""
 
 
-def test_edit_key_changes_its_app_and_still_runs_it(server: Server) -> None:
-    edit = bearer(server.keys["alpha_edit"])
-    resp = httpx.put(f"{server.url}/apps/alpha", headers=edit, json=SPEC)
+def test_edit_key_changes_its_app_and_still_runs_it(asgi_server: Server) -> None:
+    edit = bearer(asgi_server.keys["alpha_edit"])
+    resp = asgi_server.client.put("/apps/alpha", headers=edit, json=SPEC)
     assert resp.status_code == 200, resp.text
-    assert httpx.get(f"{server.url}/apps/alpha", headers=edit).json()["spec"]["description"] \
+    assert asgi_server.client.get("/apps/alpha", headers=edit).json()["spec"]["description"] \
         == "changed"
-    reply = httpx.post(f"{server.url}/v1/chat/completions", headers=edit, timeout=60,
-                       json={"model": "alpha", "messages": [{"role": "user", "content": "hi"}]})
+    question = {"model": "alpha", "messages": [{"role": "user", "content": "hi"}]}
+    reply = asgi_server.client.post("/v1/chat/completions", headers=edit, json=question)
     assert reply.status_code == 200
 
 
-def test_edit_key_is_for_its_own_apps_only(server: Server) -> None:
+def test_edit_key_is_for_its_own_apps_only(asgi_server: Server) -> None:
     spec = {**SPEC, "name": "beta"}
-    resp = httpx.put(f"{server.url}/apps/beta", headers=bearer(server.keys["alpha_edit"]),
-                     json=spec)
+    resp = asgi_server.client.put("/apps/beta", headers=bearer(asgi_server.keys["alpha_edit"]), json=spec)
     assert resp.status_code == 403
-    resp = httpx.get(f"{server.url}/kbs", headers=bearer(server.keys["alpha_edit"]))
+    resp = asgi_server.client.get("/kbs", headers=bearer(asgi_server.keys["alpha_edit"]))
     assert resp.status_code == 403  # admin routes stay admin-only
 
 

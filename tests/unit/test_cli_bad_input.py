@@ -1,4 +1,8 @@
-"""Bad input: one clear line on stderr, exit status 2, no traceback (in a real process)."""
+"""Bad input: one clear line on stderr, exit status 2, no traceback.
+
+Most cases call ``framework.cli.main.main`` in this process (``cli_main``); the smoke tests at the
+end run the real ``openbuilder`` process: a bad input, an answer, and a follow-up in a second process.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_fake_app
+from tests.conftest import cli_main, run_cli, write_fake_app
 
 
 def assert_one_line_error(proc, *needles: str) -> None:  # type: ignore[no-untyped-def]
@@ -21,46 +25,51 @@ def assert_one_line_error(proc, *needles: str) -> None:  # type: ignore[no-untyp
 
 
 def test_missing_app_file(tmp_path: Path) -> None:
-    proc = run_cli("run", str(tmp_path / "nope.yaml"), "hi")
+    proc = cli_main("run", str(tmp_path / "nope.yaml"), "hi")
     assert_one_line_error(proc, "nope.yaml", "does not exist")
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     app = tmp_path / "app.yaml"
     app.write_text("name: x\nmodel: fake:echo\ngraph: {k: [1,\n")
-    proc = run_cli("run", str(app), "hi")
+    proc = cli_main("run", str(app), "hi")
     assert_one_line_error(proc, "invalid YAML", "app.yaml:")
 
 
 def test_wrong_type_names_the_path(tmp_path: Path) -> None:
     app = write_fake_app(tmp_path / "a", extra="")
     app.write_text(app.read_text().replace("k: 2", "k: many"))
-    proc = run_cli("run", str(app), "hi")
+    proc = cli_main("run", str(app), "hi")
     assert_one_line_error(proc, "graph.k")
 
 
 def test_unknown_provider_lists_valid_ones(tmp_path: Path) -> None:
     app = write_fake_app(tmp_path / "a", model="nosuch:model")
-    proc = run_cli("run", str(app), "hi")
+    proc = cli_main("run", str(app), "hi")
     assert_one_line_error(proc, "unknown provider 'nosuch'", "fake", "local", "openai")
 
 
 @pytest.mark.parametrize("question", ["", "   "])
 def test_empty_question(tmp_path: Path, question: str) -> None:
     app = write_fake_app(tmp_path / "a")
-    proc = run_cli("run", str(app), question)
+    proc = cli_main("run", str(app), question)
     assert_one_line_error(proc, "question is empty")
 
 
 def test_missing_knowledge_folder(tmp_path: Path) -> None:
     app = write_fake_app(tmp_path / "a", knowledge=False)
     app.write_text(app.read_text() + "knowledge:\n  - path: gone\n    embeddings: hash\n")
-    proc = run_cli("run", str(app), "hi")
+    proc = cli_main("run", str(app), "hi")
     assert_one_line_error(proc, "gone", "does not exist")
 
 
+def test_missing_app_file_in_a_real_process(tmp_path: Path) -> None:
+    proc = run_cli("run", str(tmp_path / "nope.yaml"), "hi")
+    assert_one_line_error(proc, "nope.yaml", "does not exist")
+
+
 def test_kb_search_on_missing_kb(tmp_path: Path) -> None:
-    proc = run_cli("kb", "search", "--kb", str(tmp_path / "nokb"), "query")
+    proc = cli_main("kb", "search", "--kb", str(tmp_path / "nokb"), "query")
     assert_one_line_error(proc, "no knowledge base", "kb ingest")
 
 
