@@ -8,8 +8,10 @@ socket, no process start), for status codes, scopes and bodies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -54,6 +56,10 @@ def create_key(home: Path, *apps: str, scope: str = "use") -> str:
     args = [a for app in apps for a in ("--app", app)]
     proc = cli_main("keys", "create", *args, "--scope", scope, env={"OPENBUILDER_HOME": str(home)})
     assert proc.returncode == 0, proc.stderr
+    # as when the command's process exits: the key in keys.sqlite itself, not only in its WAL
+    # (tests copy the file to a second server's data folder)
+    with contextlib.closing(sqlite3.connect(home / "server" / "keys.sqlite")) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return proc.stdout.strip().splitlines()[-1]
 
 
