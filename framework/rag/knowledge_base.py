@@ -283,6 +283,12 @@ class KnowledgeBase:
         return [Hit(id=row.id, score=float(score), text=row.text, metadata=row.metadata)
                 for row, score in pairs]
 
+    def as_retriever(self, name: str = "knowledge_base", **options: Any) -> Any:
+        """A LangChain ``BaseRetriever`` from ``RETRIEVERS`` over this knowledge base."""
+        from framework.rag.retrievers.registry import get_retriever
+
+        return get_retriever(name, self, **options)
+
     def stats(self) -> dict[str, Any]:
         return {"path": str(self.path), "chunks": len(self.store),
                 "files": len(self.store.groups()), "embedding_model": self.model_name,

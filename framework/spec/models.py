@@ -57,7 +57,11 @@ class KnowledgeConfig(_Strict):
 
     name: str = Field(default="docs", pattern=r"^[A-Za-z0-9_.-]+$")
     path: str = Field(min_length=1)
-    embeddings: str | None = None
+    embeddings: str | None = Field(
+        default=None, description="embedding id TYPE:MODEL (bge:, local:, openai:, ollama:, hash:) "
+        "or a model name/folder; default: BGE small, else the bundled MiniLM")
+    store: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$",
+                              description="vector store type (default: faiss)")
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
     description: str = ""
