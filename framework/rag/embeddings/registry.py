@@ -18,7 +18,6 @@ from framework.registry import Registry
 EMBEDDINGS: Registry[EmbeddingFactory] = Registry("embedding type", "openbuilder.embeddings")
 EMBEDDINGS.register("local", "framework.rag.embeddings.factories:local_embeddings")
 EMBEDDINGS.register("bge", "framework.rag.embeddings.factories:sentence_embeddings")
-EMBEDDINGS.register("st", "framework.rag.embeddings.factories:sentence_embeddings")
 EMBEDDINGS.register("hash", "framework.rag.embeddings.factories:hash_embeddings")
 # OpenAI-wire services read their base URL and key from the provider presets.
 EMBEDDINGS.register("openai", "framework.providers.embeddings:openai_embeddings")
