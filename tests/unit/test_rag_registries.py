@@ -255,3 +255,20 @@ def test_server_kbs_take_a_store_and_refuse_unknown_types(tmp_path: Path) -> Non
         bad_emb = client.put("/kbs/y", headers=h, json={"embeddings": "nosuch:m"})
     assert bad_store.status_code == 422 and "faiss" in bad_store.text
     assert bad_emb.status_code == 422 and "hash" in bad_emb.text
+
+
+def test_any_langchain_vector_store_through_a_factory(tmp_path: Path) -> None:
+    from langchain_core.vectorstores import InMemoryVectorStore
+
+    from framework.rag.stores.langchain_store import LangChainStore
+
+    def factory(embeddings, path):  # type: ignore[no-untyped-def]
+        return LangChainStore(InMemoryVectorStore, embeddings, path)
+
+    kb = KnowledgeBase(tmp_path / "kb", "hash", store=factory)
+    kb.sync(_docs(tmp_path / "docs"))
+    hit = kb.search("dense vectors", k=1, mode="hybrid")[0]
+    assert hit.metadata["doc_id"] == "faiss.md"
+    assert isinstance(kb.store, LangChainStore)
+    assert len(kb.store.vectorstore.store) == len(kb.store) == 2  # type: ignore[attr-defined]
+    kb.close()
