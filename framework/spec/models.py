@@ -10,11 +10,11 @@ from framework.agents.rag import DEFAULT_SYSTEM_PROMPT
 from framework.spec.graphs import (
     AgentGraph,
     ChatGraph,
-    GraphSpec,
     RagGraph,
     SupervisorGraph,
     WorkflowGraph,
 )
+from framework.spec.kinds import GRAPHS, GraphSpec
 
 SPEC_VERSION: Literal[1] = 1
 
@@ -105,6 +105,9 @@ class CheckpointConfig(_Strict):
 class AppSpec(_Strict):
     """An app: models, knowledge, tools, graph, prompts, memory, limits."""
 
+    # built on first use: the graph union then includes kinds that plugins register
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
     spec_version: Literal[1] = 1
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     version: str = "0.1.0"
@@ -160,3 +163,6 @@ class AppSpec(_Strict):
 
     def model_config_for(self, name: str) -> ModelConfig:
         return self.model if name == "default" else self.models[name]
+
+
+GRAPHS.on_change(lambda: AppSpec.model_rebuild(force=True))  # a new graph kind: a new union
