@@ -36,8 +36,19 @@ class GraphRegistry(Registry[Any]):
         self._derived: dict[str, Any] = {}
 
     def register(self, name: str, target: Any, *, replace: bool = False) -> None:
+        """Register a kind; one whose spec model cannot join the union is refused (and the
+        registry left as it was)."""
+        before = self._items.get(name)
         super().register(name, target, replace=replace)
-        self._changed()
+        try:
+            self._changed()
+        except Exception:
+            if before is None:
+                self._items.pop(name, None)
+            else:
+                self._items[name] = before
+            self._changed()
+            raise
 
     def unregister(self, name: str) -> None:
         """Forget a kind (tests; a plugin removed from a running process)."""

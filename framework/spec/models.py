@@ -105,9 +105,6 @@ class CheckpointConfig(_Strict):
 class AppSpec(_Strict):
     """An app: models, knowledge, tools, graph, prompts, memory, limits."""
 
-    # built on first use: the graph union then includes kinds that plugins register
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
-
     spec_version: Literal[1] = 1
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     version: str = "0.1.0"
@@ -117,7 +114,7 @@ class AppSpec(_Strict):
                                            description="more models by name, used by graph parts")
     knowledge: list[KnowledgeConfig] = Field(default_factory=list)
     tools: list[ToolConfig] = Field(default_factory=list)
-    graph: GraphSpec = Field(default_factory=RagGraph)
+    graph: _Graph = Field(default_factory=RagGraph)  # built on first use: see the module's end
     prompts: Prompts = Field(default_factory=Prompts)
     memory: Memory = Field(default_factory=Memory)
     limits: Limits = Field(default_factory=Limits)
@@ -165,4 +162,8 @@ class AppSpec(_Strict):
         return self.model if name == "default" else self.models[name]
 
 
-GRAPHS.on_change(lambda: AppSpec.model_rebuild(force=True))  # a new graph kind: a new union
+# ``_Graph`` is defined only now, so pydantic completes ``AppSpec`` on its first use, once every
+# module has loaded: the graph union then includes the kinds plugins register (their modules may
+# import the runtime); a kind registered later rebuilds it.
+_Graph = GraphSpec
+GRAPHS.on_change(lambda: AppSpec.model_rebuild(force=True))
