@@ -3,6 +3,26 @@
 The registry itself is defined in :mod:`framework.spec.kinds` (the spec layer derives the
 ``graph`` union from it without importing the runtime) and re-exported here, next to the class
 plugin authors use. The five built-in kinds are in :mod:`framework.app.kinds.builtin`.
+
+A new kind is one module in a plugin package (``tests/plugins/ob_toy_kind`` is a working one)::
+
+    class ToyGraph(BaseModel):
+        kind: Literal["toy"] = "toy"
+        model: str = "default"
+
+    def build(ctx: BuildContext) -> tuple[StateGraph, set[str]]:
+        ...  # ctx.graph (a ToyGraph), ctx.parts.model(name), ctx.parts.tools, ctx.parts.search
+        return graph, {"answer_node"}
+
+    KIND = GraphKind("toy", ToyGraph, build)  # optional: inputs=, export=, draw=
+
+and in its ``pyproject.toml``::
+
+    [project.entry-points."openbuilder.graphs"]
+    toy = "my_package.module:KIND"
+
+``graph: {kind: toy, ...}`` then validates (with line and field path errors), builds, runs,
+draws and appears in ``openbuilder spec schema``; ``export --python`` needs ``export=``.
 """
 
 from __future__ import annotations
