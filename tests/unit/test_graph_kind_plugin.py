@@ -15,7 +15,7 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
@@ -194,3 +194,36 @@ def test_a_kind_whose_model_cannot_join_the_union_is_refused() -> None:
     with pytest.raises(ConfigError, match="failed to load"):
         GRAPHS.register("gone", "no_such_plugin_module:KIND")
     assert "gone" not in GRAPHS
+
+
+class _Sketch(BaseModel):
+    kind: Literal["sketch"] = "sketch"
+    boxes: list[str]
+
+
+def _sketch_graph(ctx: Any) -> Any:
+    from langgraph.graph import END, START, StateGraph
+
+    graph = StateGraph(dict)
+    for box in ctx.graph.boxes:
+        graph.add_node(box, lambda state: {})
+    for a, b in zip([START, *ctx.graph.boxes], [*ctx.graph.boxes, END], strict=True):
+        graph.add_edge(a, b)
+    return graph
+
+
+def test_a_kind_registered_in_code_validates_and_draws_through_its_draw_hook() -> None:
+    from framework.app.draw import to_mermaid
+    from framework.spec.io import parse_spec
+
+    def build(ctx: Any) -> Any:
+        raise AssertionError("drawing must not build the app")
+
+    GRAPHS.register("sketch", GraphKind("sketch", _Sketch, build, draw=_sketch_graph))
+    try:
+        spec = parse_spec("name: s\nmodel: fake:echo\ngraph: {kind: sketch, boxes: [plan, act]}\n")
+        assert "plan" in to_mermaid(spec) and "act" in to_mermaid(spec)
+    finally:
+        GRAPHS.unregister("sketch")
+    with pytest.raises(SpecError):
+        parse_spec("name: s\nmodel: fake:echo\ngraph: {kind: sketch, boxes: [plan]}\n")
