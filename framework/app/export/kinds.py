@@ -8,7 +8,7 @@ from typing import Any
 from framework.spec.models import AppSpec
 
 
-def chat(spec: AppSpec) -> list[str]:
+def chat(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     return [
         "from framework.agents.memory import history_for  # noqa: E402  (window/summary memory)",
@@ -37,7 +37,7 @@ def chat(spec: AppSpec) -> list[str]:
     ]
 
 
-def agent(spec: AppSpec) -> list[str]:
+def agent(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     names = g.tools
     return [
@@ -97,7 +97,7 @@ def agent(spec: AppSpec) -> list[str]:
     ]
 
 
-def supervisor(spec: AppSpec) -> list[str]:
+def supervisor(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     agents = [{"name": a.name, "description": a.description, "tools": a.tools,
                "prompt": a.prompt, "model": a.model} for a in g.agents]
