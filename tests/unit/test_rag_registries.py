@@ -272,3 +272,24 @@ def test_any_langchain_vector_store_through_a_factory(tmp_path: Path) -> None:
     assert isinstance(kb.store, LangChainStore)
     assert len(kb.store.vectorstore.store) == len(kb.store) == 2  # type: ignore[attr-defined]
     kb.close()
+
+
+def test_an_exported_program_keeps_the_store(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, run_cli, write_fake_app
+
+    app = write_fake_app(tmp_path / "apps" / "fake_qa")
+    app.write_text(app.read_text().replace("embeddings: hash", "embeddings: hash\n    store: memory"))
+    program = tmp_path / "fake_qa.py"
+    assert run_cli("export", str(app), "--python", "-o", str(program)).returncode == 0
+    home = tmp_path / "home"
+    run = subprocess.run([sys.executable, str(program), "What is FAISS?"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "OPENBUILDER_HOME": str(home)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    kb = KnowledgeBase(home / "exports" / "fake_qa" / "kb" / "docs")
+    assert "InMemoryVectorStore" in kb.stats()["index"]
+    kb.close()

@@ -138,7 +138,7 @@ def supervisor(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
 
 def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
-    kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings,
+    kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings, "store": k.store,
             "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap} for k in spec.knowledge]
     app_dir = str((base_dir or Path(".")).resolve())
     return [
@@ -157,7 +157,7 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
         "    for kb in KNOWLEDGE:",
         "        store = KnowledgeBase(home / kb['name'], kb['embeddings'], "
         "chunk_size=kb['chunk_size'],",
-        "                              chunk_overlap=kb['chunk_overlap'])",
+        "                              chunk_overlap=kb['chunk_overlap'], store=kb['store'])",
         "        store.sync(base / kb['path'])",
         "        out.append(store)",
         "    return out",
