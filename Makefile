@@ -12,13 +12,30 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Runtime install: llama-cpp-python compiles once (about 12 minutes on 2 cores; pip caches it).
-$(VENV)/.setup-all: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[all]'
+# llama-cpp-python is built once, for any x86-64 with AVX2 (not -march=native: on CPUs with AMX
+# that build computes garbage or crashes, and pip's cache would hand a native build to another CPU),
+# into a wheel folder that every later install of this version takes (about 12 minutes on 2 cores).
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+WHEELS ?= $(HOME)/.cache/openbuilder/wheels/llama-avx2
+LLAMA_WHEEL := $(WHEELS)/.built-$(LLAMA_VERSION)
+
+$(LLAMA_WHEEL): | $(BIN)/python
+	mkdir -p $(WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip wheel --no-deps --no-cache-dir \
+	  --no-binary llama-cpp-python -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
-$(VENV)/.setup-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[dev]'
+$(VENV)/.setup-all: pyproject.toml $(LLAMA_WHEEL) | $(BIN)/python
+	$(BIN)/pip install --find-links $(WHEELS) -e '.[all]'
+	$(BIN)/pip install --quiet --no-deps --no-index --force-reinstall --find-links $(WHEELS) \
+	  llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
+$(VENV)/.setup-dev: pyproject.toml $(LLAMA_WHEEL) | $(BIN)/python
+	$(BIN)/pip install --find-links $(WHEELS) -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps --no-index --force-reinstall --find-links $(WHEELS) \
+	  llama-cpp-python==$(LLAMA_VERSION)
 	touch $@ $(VENV)/.setup-all
 
 setup: $(VENV)/.setup-all

@@ -20,7 +20,6 @@ from framework.agents.errors import (
 )
 from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
-from framework.agents.state import RESET
 from framework.app.events import EventMapper
 from framework.errors import AppRunError, InputError, RunCancelled
 from framework.spec.models import AppSpec
@@ -91,10 +90,10 @@ class App:
                 "recursion_limit": max(25, 3 * steps + 5)}
 
     def _inputs(self, question: str) -> dict[str, Any]:
-        if self.spec.graph.kind == "rag":
-            return {"question": question}
-        return {"question": question, "steps": 0, "rounds": 0, "answer": "", "citations": [],
-                "hits": [], "vars": {RESET: True}, "visits": {RESET: True}}
+        """The state a run starts from, as the app's graph kind defines it."""
+        from framework.app.kinds import graph_kind
+
+        return graph_kind(self.spec).inputs(question)
 
     def _snapshot(self, thread: str) -> Any:
         return self.graph.get_state({"configurable": {"thread_id": thread}})
