@@ -15,6 +15,10 @@ from langchain_core.language_models import BaseChatModel
 
 from framework.errors import ConfigError, MissingSecretError
 
+LOCAL_CURRENCY = "local"
+CHARGE_KEY = "openbuilder_charge"
+"""``response_metadata`` key where the model stack puts a call's charge (see ``ModelProfile.charge``)."""
+
 
 @dataclass(frozen=True)
 class ModelProfile:
@@ -40,6 +44,19 @@ class ModelProfile:
         if self.price_input is None or self.price_output is None:
             return None
         return (input_tokens * self.price_input + output_tokens * self.price_output) / 1_000_000
+
+    @property
+    def in_process(self) -> bool:
+        """A model that runs inside this process (no endpoint at all): it costs nothing."""
+        return self.local and not self.endpoint
+
+    def charge(self, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+        """``{"amount", "currency"}`` of a call: ``0`` in ``"local"`` for an in-process model, the
+        preset's dated price otherwise (both None when this model has no known price)."""
+        if self.in_process:
+            return {"amount": 0.0, "currency": LOCAL_CURRENCY}
+        amount = self.cost(input_tokens, output_tokens)
+        return {"amount": amount, "currency": self.currency if amount is not None else None}
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
