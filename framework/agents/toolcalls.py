@@ -1,7 +1,9 @@
 """Calling a model with tools, and running the tool calls it makes.
 
-Models that bind tools natively (``bind_tools``) get them that way; others get the tools described in
-the prompt and answer with a JSON object, parsed back into ``tool_calls``. Either way the graph sees
+Models whose profile says they take tools (``tool_calls``: natively or prompted inside their
+provider) get them through ``bind_tools``; others (and models whose ``bind_tools`` is not
+implemented) get the tools described in the prompt and answer with a JSON object, parsed back
+into ``tool_calls``. Either way the graph sees
 LangChain ``AIMessage.tool_calls`` and answers with ``ToolMessage``s.
 
 A failing call goes back to the model as a ``ToolMessage`` and the run goes on, with its kind in
@@ -30,6 +32,7 @@ from pydantic import ValidationError
 
 from framework.agents.deadline import current_deadline, invoke_tool
 from framework.agents.errors import RunTimeoutError
+from framework.providers.base import profile_of
 from framework.providers.toolcall import looks_like_tool_call, parse_tool_calls
 from framework.tools.errors import ModelRetry, ToolFailedError
 
@@ -80,6 +83,8 @@ def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
     """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``."""
     runnable: Any = model
     if tools:
+        if not profile_of(model).tool_calls:   # the profile's capability flag decides
+            return _prompted_caller(model, tools)
         try:
             runnable = model.bind_tools(list(tools))
         except NotImplementedError:

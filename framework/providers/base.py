@@ -27,6 +27,9 @@ class ModelProfile:
     family: str = "unknown"
     native_tool_calling: bool = False
     """True: the server takes tools natively; False: tools are prompted in the family's format."""
+    tool_calls: bool = True
+    """True: the model takes tools through ``bind_tools`` (natively, or prompted in its family's
+    format inside its provider); False: agents describe the tools in the prompt and read JSON."""
     json_schema_output: bool = False
     context_window: int = 4096
     local: bool = False
@@ -103,6 +106,7 @@ def attach_profile(model: BaseChatModel, profile: ModelProfile, model_id: str) -
     return model
 
 
-def profile_of(model: BaseChatModel) -> ModelProfile:
-    data = (model.metadata or {}).get("openbuilder_profile")
+def profile_of(model: Any) -> ModelProfile:
+    """The profile a model carries (a default one for a model built outside OpenBuilder)."""
+    data = (getattr(model, "metadata", None) or {}).get("openbuilder_profile")
     return ModelProfile(**data) if data else ModelProfile()
