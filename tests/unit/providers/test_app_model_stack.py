@@ -116,3 +116,20 @@ def test_run_json_shows_cost_zero_local_for_the_local_model(
     assert main(["run", str(path), "Say hi.", "--json"]) == 0
     usage = json.loads(capsys.readouterr().out)["usage"]
     assert usage["output_tokens"] > 0 and (usage["cost"], usage["currency"]) == (0, "local")
+
+
+def test_run_shows_retries_on_stderr_and_as_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OPENBUILDER_HOME", str(tmp_path / "home"))
+    script = [{"status": 503, "retry_after": 0}, {"text": "fine"}]
+    with ScriptedOpenAIServer(script) as server:
+        path = _app_file(tmp_path, {"id": "openai_compat:m", "retries": 2,
+                                    "settings": {"base_url": server.base_url}})
+        assert main(["run", str(path), "Status?"]) == 0
+        shown = capsys.readouterr()
+        assert "fine" in shown.out and "[retry] openai_compat:m" in shown.err
+        assert "HTTP 503" in shown.err
+        server.requests.clear()
+        assert main(["run", str(path), "Status?", "--events"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert [e["data"]["status"] for e in events if e["type"] == "retry"] == [503]
