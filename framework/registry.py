@@ -38,6 +38,15 @@ class Registry(Generic[T]):
             )
         self._items[name] = target
 
+    def unregister(self, name: str) -> None:
+        """Forget ``name`` (a test's temporary registration); unknown names are ignored."""
+        self._items.pop(name, None)
+
+    def reload_entry_points(self) -> None:
+        """Read the entry points again (after a plugin was installed in this process)."""
+        self._entry_points_loaded = False
+        self._load_entry_points()
+
     def _load_entry_points(self) -> None:
         if self._entry_points_loaded or self._group is None:
             return

@@ -32,19 +32,16 @@ def _placeholder_parts(spec: AppSpec) -> Any:
 
 
 def drawable(spec: AppSpec) -> Any:
-    """LangGraph's drawable graph (nodes and edges) of the compiled app graph."""
-    from framework.agents.workflow import build_workflow_graph
-    from framework.app.build import BUILDERS
+    """LangGraph's drawable graph (nodes and edges) of the compiled app graph: the kind's
+    ``draw`` hook if it has one, else its builder over placeholder parts (subapps not built)."""
+    from framework.app.kinds import BuildContext, graph_kind
     from framework.spec.checks import check_spec
 
     check_spec(spec)
-    parts = _placeholder_parts(spec)
-    if spec.graph.kind == "workflow":
-        subapps = {n.id: (lambda text: text) for n in spec.graph.nodes if n.kind == "subapp"}
-        graph = build_workflow_graph(spec.graph, models=parts.model, retriever=None,
-                                     tools=parts.tools, subapps=subapps)
-    else:
-        graph, _ = BUILDERS[spec.graph.kind](spec, parts, Path("."), ())
+    kind = graph_kind(spec)
+    ctx = BuildContext(spec, _placeholder_parts(spec), Path("."), kind,
+                       subapp=lambda app, where: (lambda text: text), drawing=True)
+    graph = kind.draw(ctx) if kind.draw is not None else kind.build(ctx)[0]
     return graph.compile().get_graph()
 
 

@@ -21,7 +21,6 @@ from framework.agents.errors import (
 )
 from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
-from framework.agents.state import RESET
 from framework.app.events import EventMapper
 from framework.errors import AppRunError, InputError
 from framework.providers.base import CHARGE_KEY, LOCAL_CURRENCY
@@ -99,10 +98,10 @@ class App:
                 "recursion_limit": max(25, 3 * steps + 5)}
 
     def _inputs(self, question: str) -> dict[str, Any]:
-        if self.spec.graph.kind == "rag":
-            return {"question": question}
-        return {"question": question, "steps": 0, "rounds": 0, "answer": "", "citations": [],
-                "hits": [], "vars": {RESET: True}, "visits": {RESET: True}}
+        """The state a run starts from, as the app's graph kind defines it."""
+        from framework.app.kinds import graph_kind
+
+        return graph_kind(self.spec).inputs(question)
 
     def _snapshot(self, thread: str) -> Any:
         return self.graph.get_state({"configurable": {"thread_id": thread}})

@@ -21,7 +21,8 @@ from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
 
 def knowledge_dir(spec: AppSpec, kb: KnowledgeConfig, folder: Path) -> Path:
     """Where an app's knowledge base lives: keyed by app, name and source folder."""
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+    source = str(folder.resolve()) + (f"|{kb.store}" if kb.store not in (None, "faiss") else "")
+    key = hashlib.sha256(source.encode()).hexdigest()[:12]
     return subdir("apps", spec.name, "kb", f"{kb.name}-{key}")
 
 
@@ -37,7 +38,8 @@ def open_knowledge(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> 
                 "does not exist; create it or fix 'path' in the app file"
             )
         kb = KnowledgeBase(knowledge_dir(spec, kb_spec, folder), kb_spec.embeddings,
-                           chunk_size=kb_spec.chunk_size, chunk_overlap=kb_spec.chunk_overlap)
+                           chunk_size=kb_spec.chunk_size, chunk_overlap=kb_spec.chunk_overlap,
+                           store=kb_spec.store)
         kb.sync(folder, progress=progress)
         out[kb_spec.name] = kb
     return out

@@ -60,7 +60,12 @@ def register(sub: Any) -> None:
 
 def _build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kb", required=True, type=Path, help="knowledge base folder")
-    p.add_argument("--embeddings", help="embedding model name or folder (default: BGE small)")
+    p.add_argument("--embeddings", metavar="ID",
+                   help="embedding id TYPE:MODEL (bge:FOLDER, local:all-minilm-l6-v2, "
+                        "openai:MODEL, ollama:MODEL, hash:) or a model name or folder "
+                        "(default: the knowledge base's model, else BGE small)")
+    p.add_argument("--store", metavar="NAME",
+                   help="vector store type: faiss (default), memory, or a plugin's")
     p.add_argument("--chunk-size", type=int, default=800)
     p.add_argument("--chunk-overlap", type=int, default=120)
     p.add_argument("--chunk-unit", choices=("chars", "tokens"), default="chars",
@@ -93,7 +98,7 @@ def _open_for_build(args: argparse.Namespace) -> Any:
         raise InputError("--chunk-size must be positive and --chunk-overlap below it")
     return KnowledgeBase(args.kb, args.embeddings, chunk_size=args.chunk_size,
                          chunk_overlap=args.chunk_overlap, index=args.index,
-                         chunk_unit=args.chunk_unit)
+                         chunk_unit=args.chunk_unit, store=args.store)
 
 
 def _print_report(kb: Any, report: Any, as_json: bool) -> None:

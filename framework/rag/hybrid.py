@@ -1,4 +1,4 @@
-"""Dense, BM25 and hybrid (reciprocal rank fusion) search over one FAISS store."""
+"""Dense, BM25 and hybrid (reciprocal rank fusion) search over one knowledge-base store."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 from framework.errors import InputError
 from framework.rag.bm25 import BM25Index, rrf
+from framework.rag.stores.base import KnowledgeStore
 from framework.rag.stores.docstore import Row
-from framework.rag.stores.faiss_store import MAX_K, FaissStore, check_k, matches
+from framework.rag.stores.faiss_store import MAX_K, check_k, matches
 
 SEARCH_MODES = ("dense", "bm25", "hybrid")
 RRF_CONSTANT = 60
@@ -17,7 +18,7 @@ RRF_CONSTANT = 60
 class Searcher:
     """Keeps the BM25 index in step with the store (rebuilt when the store's generation moved)."""
 
-    def __init__(self, store: FaissStore, folder: Path | None) -> None:
+    def __init__(self, store: KnowledgeStore, folder: Path | None) -> None:
         self.store = store
         self.folder = folder
         self._bm25: BM25Index | None = None

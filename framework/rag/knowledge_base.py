@@ -1,9 +1,15 @@
-"""A knowledge base: a folder holding a FAISS store of chunks, kept in step with source files."""
+"""A knowledge base: a folder holding a store of chunks (FAISS by default), kept in step with
+source files.
+
+``KnowledgeBase("my-kb")`` (a bare name) lives in the data folder, ``$OPENBUILDER_HOME/kbs/my-kb``;
+a path (a ``Path``, or text with a separator or starting with ``.`` or ``~``) stays that path.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -12,19 +18,22 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from framework.errors import EmbeddingMismatchError, InputError
+from framework.errors import EmbeddingMismatchError, InputError, KnowledgeBaseError
 from framework.rag.chunking import TokenMeasure, chunk_text
 from framework.rag.embed_cache import EmbeddingCache
-from framework.rag.embeddings import get_embeddings
+from framework.rag.embeddings.base import embedding_name
+from framework.rag.embeddings.registry import get_embeddings
 from framework.rag.hybrid import SEARCH_MODES, Searcher
 from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
 from framework.rag.rerank import CrossEncoderReranker, find_reranker
-from framework.rag.stores.faiss_store import DOCS_FILE, MAX_K, FaissStore, check_k
+from framework.rag.stores.base import KnowledgeStore, StoreFactory
+from framework.rag.stores.faiss_store import DOCS_FILE, MAX_K, check_k
+from framework.rag.stores.registry import DEFAULT_STORE, open_store
 
 EMBED_BATCH = 512  # texts per embed call (the model batches inside, sorted by length)
 CACHE_FILE = "embed_cache.sqlite"
 RERANK_POOL = 20
-__all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists"]
+__all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists", "kb_path"]
 
 
 @dataclass
@@ -53,17 +62,37 @@ class SyncReport:
 
 
 def _model_name(embeddings: Embeddings) -> str:
-    return str(getattr(embeddings, "model_name", type(embeddings).__name__))
+    return embedding_name(embeddings)
+
+
+def kb_path(path: str | Path) -> Path:
+    """Where a knowledge base lives: a bare name in the data folder, a path where it points."""
+    if isinstance(path, Path):
+        return path
+    text = str(path)
+    if not text.strip():
+        raise InputError("knowledge base name is empty; give a name or a folder path")
+    if "/" in text or os.sep in text or text.startswith((".", "~")):
+        return Path(text).expanduser()
+    from framework.paths import data_home
+
+    return data_home() / "kbs" / text
 
 
 class KnowledgeBase:
-    """``KnowledgeBase(path)``: ``add_files``, ``sync``, ``delete``, ``search``, ``rebuild``."""
+    """``KnowledgeBase(path)``: ``add_files``, ``sync``, ``delete``, ``search``, ``rebuild``.
+
+    ``embeddings``: an id (``bge:...``, ``local:...``, ``openai:...``, ``hash:``) or LangChain
+    ``Embeddings``; default: the model it was built with. ``store``: a ``STORES`` name or a
+    ``StoreFactory``; default: the store it was built with, else FAISS.
+    """
 
     def __init__(self, path: str | Path, embeddings: Embeddings | str | None = None,
                  *, chunk_size: int = 800, chunk_overlap: int = 120,
                  cache: bool = True, reranker: str | CrossEncoderReranker | None = None,
-                 index: str | dict[str, Any] | None = None, chunk_unit: str = "chars") -> None:
-        self.path = Path(path)
+                 index: str | dict[str, Any] | None = None, chunk_unit: str = "chars",
+                 store: str | StoreFactory | None = None) -> None:
+        self.path = kb_path(path)
         if self.path.exists() and not self.path.is_dir():
             raise InputError(f"knowledge base path {self.path} is a file; give a folder")
         self.path.mkdir(parents=True, exist_ok=True)
@@ -82,7 +111,7 @@ class KnowledgeBase:
         self.chunk_overlap = chunk_overlap
         self.chunk_unit = chunk_unit
         self._check_model_before_open()
-        self.store = FaissStore(self.embeddings, self.path, index=index)
+        self.store: KnowledgeStore = self._open_store(store, index)
         self._check_model()
         self.cache = EmbeddingCache(self.path / CACHE_FILE if cache else None)
         self.searcher = Searcher(self.store, self.path)
@@ -101,6 +130,23 @@ class KnowledgeBase:
                 f"but {self.model_name!r} is in use; open it with {built_with!r} (or without naming "
                 "a model), or build a new knowledge base in another folder"
             )
+
+    def _open_store(self, store: str | StoreFactory | None,
+                    index: str | dict[str, Any] | None) -> KnowledgeStore:
+        built_with = _stored_meta(self.path, "store")
+        if store is None:
+            store = built_with or DEFAULT_STORE
+        name = store if isinstance(store, str) else None
+        if name is not None and (built_with or DEFAULT_STORE) != name and exists(self.path):
+            raise KnowledgeBaseError(
+                f"knowledge base {self.path} was built with the {built_with or DEFAULT_STORE!r} "
+                f"store, not {name!r}; open it without naming a store, or build a new one in "
+                "another folder")
+        opened = open_store(store, self.embeddings, self.path,
+                            **({"index": index} if index is not None else {}))
+        if name is not None and built_with is None:
+            opened.set_meta("store", name)
+        return opened
 
     def _check_model(self) -> None:
         if self.store.meta("embedding_model") is None:
@@ -237,6 +283,12 @@ class KnowledgeBase:
         return [Hit(id=row.id, score=float(score), text=row.text, metadata=row.metadata)
                 for row, score in pairs]
 
+    def as_retriever(self, name: str = "knowledge_base", **options: Any) -> Any:
+        """A LangChain ``BaseRetriever`` from ``RETRIEVERS`` over this knowledge base."""
+        from framework.rag.retrievers.registry import get_retriever
+
+        return get_retriever(name, self, **options)
+
     def stats(self) -> dict[str, Any]:
         return {"path": str(self.path), "chunks": len(self.store),
                 "files": len(self.store.groups()), "embedding_model": self.model_name,
@@ -254,13 +306,17 @@ def exists(path: str | Path) -> bool:
 
 
 def _stored_model(path: Path) -> str | None:
+    return _stored_meta(path, "embedding_model")
+
+
+def _stored_meta(path: Path, key: str) -> str | None:
     import sqlite3
 
     if not exists(path):
         return None
     conn = sqlite3.connect(f"file:{path / DOCS_FILE}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
     except sqlite3.Error:
         return None
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import ModelUnavailableError
-from framework.rag.embeddings import _best_device, _cache_candidates
+from framework.rag.embeddings.sentence import _best_device, _cache_candidates
 
 BGE_RERANKERS = ("BAAI/bge-reranker-v2-m3", "BAAI/bge-reranker-base", "BAAI/bge-reranker-large")
 

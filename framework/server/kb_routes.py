@@ -38,9 +38,23 @@ def _open(request: Request, folder: Path) -> Any:
         return cached[1]
     settings = json.loads(settings_text)
     kb = KnowledgeBase(folder / "index", settings.get("embeddings"),
-                       chunk_size=settings["chunk_size"], chunk_overlap=settings["chunk_overlap"])
+                       chunk_size=settings["chunk_size"], chunk_overlap=settings["chunk_overlap"],
+                       store=settings.get("store"))
     cache[str(folder)] = (settings_text, kb)
     return kb
+
+
+def _check_types(body: KnowledgeSettings) -> None:
+    """Unknown store or embedding types are refused when the settings are saved."""
+    from framework.rag.embeddings.registry import EMBEDDINGS, split_id
+    from framework.rag.stores.registry import STORES
+
+    if body.store is not None and body.store not in STORES:
+        raise HTTPException(422, f"unknown store {body.store!r}; valid: {', '.join(STORES.names())}")
+    kind, _ = split_id(body.embeddings)
+    if kind not in EMBEDDINGS:
+        raise HTTPException(422, f"unknown embedding type {kind!r}; valid: "
+                                 f"{', '.join(EMBEDDINGS.names())}")
 
 
 @router.get("", response_model=list[str])
@@ -54,6 +68,7 @@ def create_kb(kb: str, body: KnowledgeSettings, request: Request,
               key: AdminKey) -> KnowledgeSettings:
     if body.chunk_overlap >= body.chunk_size:
         raise HTTPException(422, "chunk_overlap must be smaller than chunk_size")
+    _check_types(body)
     folder = _folder(request, kb, must_exist=False)
     (folder / "files").mkdir(parents=True, exist_ok=True)
     from framework.paths import atomic_write_text

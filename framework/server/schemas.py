@@ -170,6 +170,7 @@ class AppVersion(BaseModel):
 class KnowledgeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     embeddings: str | None = Field(default=None, max_length=300)
+    store: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
 

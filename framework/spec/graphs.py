@@ -1,4 +1,7 @@
-"""The graph part of an ``AppSpec``: one of five kinds, told apart by ``kind``."""
+"""The spec models of the built-in graph kinds (chat, rag, agent, workflow, supervisor).
+
+The ``graph`` field of an ``AppSpec`` is not a fixed union of these: it is derived from the graph
+kind registry (:mod:`framework.spec.kinds`), so a plugin's kind validates the same way."""
 
 from __future__ import annotations
 
@@ -16,14 +19,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class ChatGraph(_Strict):
+class GraphModel(_Strict):
+    """Base of a graph kind's spec model: ``kind`` (a ``Literal`` of the kind's name) tells the
+    kinds apart. Plugin models need not subclass it, but typed code reads ``spec.graph`` as one."""
+
+    kind: str
+
+
+class ChatGraph(GraphModel):
     """A model and a system prompt (``prompts.system``), with conversation memory."""
 
     kind: Literal["chat"] = "chat"
     model: str = Field(default="default", description="a name from 'models', or 'default'")
 
 
-class RagGraph(_Strict):
+class RagGraph(GraphModel):
     """Retrieve, then answer citing numbered sources; follow-ups are rewritten into a full query."""
 
     kind: Literal["rag"] = "rag"
@@ -36,7 +46,7 @@ class RagGraph(_Strict):
     model: str = "default"
 
 
-class AgentGraph(_Strict):
+class AgentGraph(GraphModel):
     """A tool-calling agent over the listed tools (app tools and ``search_<kb>`` tools)."""
 
     kind: Literal["agent"] = "agent"
@@ -161,7 +171,7 @@ class Edge(_Strict):
         return [self.source] if isinstance(self.source, str) else list(self.source)
 
 
-class WorkflowGraph(_Strict):
+class WorkflowGraph(GraphModel):
     """Nodes and edges; several edges from one node run in parallel, a list ``from`` joins them."""
 
     kind: Literal["workflow"]
@@ -186,7 +196,7 @@ class AgentMember(_Strict):
     model: str = "default"
 
 
-class SupervisorGraph(_Strict):
+class SupervisorGraph(GraphModel):
     """Named agents under a supervisor model that routes the task between them."""
 
     kind: Literal["supervisor"]
@@ -196,5 +206,7 @@ class SupervisorGraph(_Strict):
                                                                "supervisor must finish")
 
 
-GraphSpec = Annotated[ChatGraph | RagGraph | AgentGraph | WorkflowGraph | SupervisorGraph,
-                      Field(discriminator="kind")]
+BUILTIN_GRAPHS: dict[str, type[GraphModel]] = {
+    "chat": ChatGraph, "rag": RagGraph, "agent": AgentGraph, "workflow": WorkflowGraph,
+    "supervisor": SupervisorGraph}
+"""The built-in kinds' spec models, in the order the graph union lists them."""

@@ -11,21 +11,19 @@ from pydantic import ValidationError
 
 from framework.errors import InputError, SpecError
 from framework.spec.checks import check_spec
-from framework.spec.graphs import GraphSpec
+from framework.spec.kinds import GraphSpec, graph_tags
 from framework.spec.migrate import migrate
 from framework.spec.models import SPEC_VERSION, AppSpec
-
-_TAGS = {"chat", "rag", "agent", "workflow", "supervisor", "llm", "retrieve", "tool", "router",
-         "human_approval", "subapp"}
 
 
 def _clean_loc(loc: tuple[Any, ...], error_type: str) -> tuple[Any, ...]:
     """Drop pydantic's discriminator tags (``graph.workflow.nodes.2.llm``) and validator names."""
     out: list[Any] = []
+    tags = graph_tags()  # the registered graph kinds and their nested union tags
     for part in loc:
         if isinstance(part, str) and part.startswith("function-"):
             continue
-        if (isinstance(part, str) and part in _TAGS and out
+        if (isinstance(part, str) and part in tags and out
                 and (out[-1] == "graph" or isinstance(out[-1], int))):
             continue
         out.append(part)

@@ -10,11 +10,11 @@ from framework.agents.rag import DEFAULT_SYSTEM_PROMPT
 from framework.spec.graphs import (
     AgentGraph,
     ChatGraph,
-    GraphSpec,
     RagGraph,
     SupervisorGraph,
     WorkflowGraph,
 )
+from framework.spec.kinds import GRAPHS, GraphSpec
 
 SPEC_VERSION: Literal[1] = 1
 
@@ -62,7 +62,11 @@ class KnowledgeConfig(_Strict):
 
     name: str = Field(default="docs", pattern=r"^[A-Za-z0-9_.-]+$")
     path: str = Field(min_length=1)
-    embeddings: str | None = None
+    embeddings: str | None = Field(
+        default=None, description="embedding id TYPE:MODEL (bge:, local:, openai:, ollama:, hash:) "
+        "or a model name/folder; default: BGE small, else the bundled MiniLM")
+    store: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$",
+                              description="vector store type (default: faiss)")
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
     description: str = ""
@@ -119,7 +123,7 @@ class AppSpec(_Strict):
                                            description="more models by name, used by graph parts")
     knowledge: list[KnowledgeConfig] = Field(default_factory=list)
     tools: list[ToolConfig] = Field(default_factory=list)
-    graph: GraphSpec = Field(default_factory=RagGraph)
+    graph: _Graph = Field(default_factory=RagGraph)  # built on first use: see the module's end
     prompts: Prompts = Field(default_factory=Prompts)
     memory: Memory = Field(default_factory=Memory)
     limits: Limits = Field(default_factory=Limits)
@@ -165,3 +169,10 @@ class AppSpec(_Strict):
 
     def model_config_for(self, name: str) -> ModelConfig:
         return self.model if name == "default" else self.models[name]
+
+
+# ``_Graph`` is defined only now, so pydantic completes ``AppSpec`` on its first use, once every
+# module has loaded: the graph union then includes the kinds plugins register (their modules may
+# import the runtime); a kind registered later rebuilds it.
+_Graph = GraphSpec
+GRAPHS.on_change(lambda: AppSpec.model_rebuild(force=True))

@@ -9,6 +9,9 @@ Each request to ``/v1/chat/completions`` takes the next step of the script (the 
 - ``{"raw": "not json"}``: status 200 with this body as ``application/json``;
 - ``{"tool": "name", "arguments": "<raw string>"}``: a tool call with these raw arguments.
 
+``/v1/embeddings`` answers with deterministic hash-embedder vectors (16 dimensions) unless the
+step is an error status.
+
 ``server.requests`` keeps every request body; ``server.connections`` counts accepted connections.
 """
 
@@ -46,6 +49,19 @@ def _chunk(delta: dict[str, Any], model: str, finish: str | None = None,
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
+def _embeddings(body: dict[str, Any], model: str) -> dict[str, Any]:
+    """``/v1/embeddings``: hash-embedder vectors (16 dimensions) for each input text."""
+    from framework.testing.fake_embeddings import HashEmbeddings
+
+    texts = body.get("input", [])
+    texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+    vectors = HashEmbeddings(dimension=16).embed_documents(texts)
+    return {"object": "list", "model": model,
+            "data": [{"object": "embedding", "index": n, "embedding": v}
+                     for n, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}}
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ScriptedOpenAIServer
@@ -66,7 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
         step = self.server.next_step(body)
         time.sleep(float(step.get("sleep", 0)))
         model = str(body.get("model", "scripted"))
-        if "status" in step:
+        if self.path.rstrip("/").endswith("/embeddings") and "status" not in step:
+            self._send(200, _embeddings(body, model))
+        elif "status" in step:
             headers = {"Retry-After": str(step["retry_after"])} if "retry_after" in step else {}
             self._send(step["status"], {"error": {"message": f"scripted {step['status']}",
                                                   "type": "server_error"}}, headers)

@@ -53,9 +53,10 @@ def header(spec: AppSpec, extra_imports: list[str]) -> list[str]:
 
 
 def spec_system(spec: AppSpec) -> str:
-    from framework.app.build import _system
+    """The system prompt the app's graph kind uses (as ``build`` does)."""
+    from framework.app.kinds import graph_kind
 
-    return _system(spec) if spec.graph.kind != "supervisor" else _system(spec, "")
+    return graph_kind(spec).system_prompt(spec)
 
 
 STATE = '''

@@ -8,7 +8,7 @@ from typing import Any
 from framework.spec.models import AppSpec
 
 
-def chat(spec: AppSpec) -> list[str]:
+def chat(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     return [
         "from framework.agents.memory import history_for  # noqa: E402  (window/summary memory)",
@@ -37,7 +37,7 @@ def chat(spec: AppSpec) -> list[str]:
     ]
 
 
-def agent(spec: AppSpec) -> list[str]:
+def agent(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     names = g.tools
     return [
@@ -97,7 +97,7 @@ def agent(spec: AppSpec) -> list[str]:
     ]
 
 
-def supervisor(spec: AppSpec) -> list[str]:
+def supervisor(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     agents = [{"name": a.name, "description": a.description, "tools": a.tools,
                "prompt": a.prompt, "model": a.model} for a in g.agents]
@@ -138,7 +138,7 @@ def supervisor(spec: AppSpec) -> list[str]:
 
 def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
-    kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings,
+    kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings, "store": k.store,
             "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap} for k in spec.knowledge]
     app_dir = str((base_dir or Path(".")).resolve())
     return [
@@ -157,7 +157,7 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
         "    for kb in KNOWLEDGE:",
         "        store = KnowledgeBase(home / kb['name'], kb['embeddings'], "
         "chunk_size=kb['chunk_size'],",
-        "                              chunk_overlap=kb['chunk_overlap'])",
+        "                              chunk_overlap=kb['chunk_overlap'], store=kb['store'])",
         "        store.sync(base / kb['path'])",
         "        out.append(store)",
         "    return out",

@@ -1,30 +1,28 @@
-"""Assemble an exported program from its parts."""
+"""Assemble an exported program from its parts: the shared header and state, the graph kind's
+own lines (its ``export`` hook), and ``main()``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from framework.app.export import kinds
 from framework.app.export.common import MAIN, STATE, header
-from framework.app.export.workflow import workflow
+from framework.errors import ConfigError
 from framework.spec.models import AppSpec
-
-_KINDS = {"chat": kinds.chat, "rag": kinds.rag, "agent": kinds.agent,
-          "supervisor": kinds.supervisor, "workflow": workflow}
 
 
 def export_python(spec: AppSpec, base_dir: Path | None = None) -> str:
     """A standalone, readable Python program that builds ``spec``'s graph with LangGraph.
 
     ``base_dir`` is the app file's folder: knowledge paths resolve against it, so the program
-    runs from any folder."""
-    extra = ["from langgraph.types import Command"] if spec.graph.kind != "workflow" else []
-    lines = [*header(spec, extra), *STATE.strip("\n").splitlines(), "", "",
-             *_kind_lines(spec, base_dir), *MAIN.splitlines()]
+    runs from any folder. A graph kind without an exporter is refused (``ConfigError``)."""
+    from framework.app.kinds import GRAPHS, graph_kind, kind_named
+
+    kind = graph_kind(spec)
+    if kind.export is None:
+        can = [n for n in GRAPHS.names() if kind_named(n).export is not None]
+        raise ConfigError(f"graph kind {kind.name!r} has no Python exporter, so this app cannot be "
+                          f"exported; kinds that can: {', '.join(can)}")
+    lines = [*header(spec, ["from langgraph.types import Command"]),
+             *STATE.strip("\n").splitlines(), "", "", *kind.export(spec, base_dir),
+             *MAIN.splitlines()]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _kind_lines(spec: AppSpec, base_dir: Path | None) -> list[str]:
-    if spec.graph.kind == "rag":
-        return kinds.rag(spec, base_dir)
-    return _KINDS[spec.graph.kind](spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Any
 
 from framework.agents.expressions import parse_expression
@@ -188,7 +189,8 @@ def _edges(g: WorkflowGraph, commanders: set[str]) -> tuple[list[str], dict[str,
     return lines, approve
 
 
-def workflow(spec: AppSpec) -> list[str]:
+def workflow(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
+    """The workflow's lines of an exported program (``base_dir`` is not used)."""
     g: Any = spec.graph
     commanders = {n.id for n in g.nodes if n.kind in ("router", "human_approval")}
     edges, approve = _edges(g, commanders)
@@ -215,7 +217,7 @@ def workflow(spec: AppSpec) -> list[str]:
     kinds_used = {n.kind for n in g.nodes}
     rag_names = "citations_for, format_sources" if "retrieve" in kinds_used else "citations_for"
     head = [
-        "from langgraph.types import Command, interrupt  # noqa: E402",
+        "from langgraph.types import interrupt  # noqa: E402",
         f"from framework.agents.rag import {rag_names}  # noqa: E402",
         "from framework.agents.templates import render  # noqa: E402  ({name} templates)",
     ]

@@ -141,6 +141,11 @@ class DocStore:
         row = cur.execute("SELECT chunk_ids FROM groups WHERE name=?", (name,)).fetchone()
         return list(json.loads(row[0])) if row else []
 
+    def group_ids(self, name: str) -> list[str]:
+        """The chunk ids recorded for group ``name``."""
+        with self._lock:
+            return self._group_ids(self._conn.cursor(), name)
+
     def groups(self) -> dict[str, str]:
         with self._lock:
             return dict(self._conn.execute("SELECT name, fingerprint FROM groups").fetchall())

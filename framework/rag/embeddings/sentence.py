@@ -170,12 +170,3 @@ def _best_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def get_embeddings(name: str | None = None, **kwargs: Any) -> Embeddings:
-    """The embeddings named ``name`` (a BGE id or folder), falling back to the bundled model."""
-    if name and name.startswith("hash"):
-        from framework.testing.fake_embeddings import HashEmbeddings
-
-        return HashEmbeddings()
-    return SentenceTransformerEmbeddings(name, **kwargs)
