@@ -9,7 +9,9 @@ token          ``text``, ``node`` (only the nodes that write the answer)
 tool_call      ``node``, ``name``, ``args``, ``id``
 tool_result    ``node``, ``name``, ``content``, ``id``, ``status`` (success | retry | error)
 retrieval      ``node``, ``query``, ``hits``
-usage          ``input_tokens``, ``output_tokens``, ``total_tokens``
+retry          ``model``, ``attempt``, ``status``, ``retry_after``, ``delay_s``, ``error`` (a model
+               call answered 429/5xx and is tried again)
+usage          ``input_tokens``, ``output_tokens``, ``total_tokens``, ``cost``, ``currency``
 interrupt      ``node``, ``message``, ``show`` (a run waiting for approval)
 error          ``type``, ``message``, ``transcript``
 answer         the :class:`Answer` as a dict
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EventType = Literal["node_start", "node_end", "token", "tool_call", "tool_result", "retrieval",
-                    "usage", "interrupt", "error", "answer"]
+                    "retry", "usage", "interrupt", "error", "answer"]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 

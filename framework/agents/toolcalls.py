@@ -1,7 +1,9 @@
 """Calling a model with tools, and running the tool calls it makes.
 
-Models that bind tools natively (``bind_tools``) get them that way; others get the tools described in
-the prompt and answer with a JSON object, parsed back into ``tool_calls``. Either way the graph sees
+Models whose profile says they take tools (``tool_calls``: natively or prompted inside their
+provider) get them through ``bind_tools``; others (and models whose ``bind_tools`` is not
+implemented) get the tools described in the prompt and answer with a JSON object, parsed back
+into ``tool_calls``. Either way the graph sees
 LangChain ``AIMessage.tool_calls`` and answers with ``ToolMessage``s.
 
 A failing call goes back to the model as a ``ToolMessage`` and the run goes on, with its kind in
@@ -13,8 +15,6 @@ model call gets no tools and is asked for the answer).
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +32,8 @@ from pydantic import ValidationError
 
 from framework.agents.deadline import current_deadline, invoke_tool
 from framework.agents.errors import RunTimeoutError
+from framework.providers.base import profile_of
+from framework.providers.toolcall import looks_like_tool_call, parse_tool_calls
 from framework.tools.errors import ModelRetry, ToolFailedError
 
 ERROR_KEY = "openbuilder_error"
@@ -71,59 +73,18 @@ def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
     return out
 
 
-_JSON = re.compile(r"\{.*\}", re.S)
-
-
-def _loads_lenient(text: str) -> Any:
-    """The JSON object in ``text``; small models often drop the closing quote or braces."""
-    start = text.find("{")
-    if start < 0:
-        return None
-    match = _JSON.search(text)
-    candidates = [match.group(0)] if match else []
-    tail = text[start:].rstrip().rstrip("`").rstrip()
-    candidates += [tail + end for end in ("}", "}}", '"}}', '"}')]
-    for candidate in candidates:
-        try:
-            return json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-    return None
-
-
-def looks_like_tool_call(text: str) -> bool:
-    head = text.strip().lstrip("`").removeprefix("json").strip()
-    return head.startswith("{") and ('"tool"' in head or '"name"' in head)
-
-
 def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
-    """Tool calls written as JSON in the text (``{"tool": .., "args": ..}``, ``<tool_call>`` too)."""
-    data = _loads_lenient(text)
-    if data is None:
-        return []
-    items = data if isinstance(data, list) else [data]
-    calls = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        name = item.get("tool") or item.get("name")
-        args = item.get("args", item.get("arguments", item.get("parameters", {})))
-        if isinstance(args, str):
-            try:
-                args = json.loads(args)
-            except json.JSONDecodeError:
-                args = {}
-        if isinstance(name, str) and isinstance(args, dict) and (name in names or "args" in item
-                                                                  or "arguments" in item):
-            calls.append({"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
-                          "type": "tool_call"})
-    return calls
+    """Tool calls a prompted model wrote as JSON (``{"tool": .., "args": ..}``, ``<tool_call>``
+    blocks too), read by the one lenient parser in :mod:`framework.providers.toolcall`."""
+    return parse_tool_calls(text, sorted(names), prompted=True).calls
 
 
 def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
     """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``."""
     runnable: Any = model
     if tools:
+        if not profile_of(model).tool_calls:   # the profile's capability flag decides
+            return _prompted_caller(model, tools)
         try:
             runnable = model.bind_tools(list(tools))
         except NotImplementedError:

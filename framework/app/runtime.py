@@ -22,6 +22,8 @@ from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
 from framework.app.events import EventMapper
 from framework.errors import AppRunError, InputError, RunCancelled
+from framework.providers.base import CHARGE_KEY, LOCAL_CURRENCY
+from framework.providers.wrappers import RETRY_EVENT
 from framework.spec.models import AppSpec
 
 __all__ = ["Answer", "App", "Event"]
@@ -31,7 +33,8 @@ __all__ = ["Answer", "App", "Event"]
 class Answer:
     answer: str
     citations: list[dict[str, Any]]
-    usage: dict[str, int]
+    usage: dict[str, Any]
+    """``input_tokens``, ``output_tokens``, ``total_tokens``, ``cost`` and its ``currency``."""
     thread_id: str
     model: str = ""
     interrupt: dict[str, Any] | None = None
@@ -170,8 +173,10 @@ class App:
         try:
             modes = ["tasks", "updates", "messages", "custom"] if tokens else ["updates"]
             for mode, payload in self._stream_graph(inputs, config, modes):
+                yield from usage.retry_events()
                 yield from mapper.map(mode, payload)
                 self._check_limits(thread, usage, deadline)
+            yield from usage.retry_events()
         except AppRunError as exc:
             if isinstance(exc, RunCancelled):  # no one is listening
                 raise
@@ -213,8 +218,9 @@ class App:
     def _finish(self, thread: str, usage: Any, streamed: bool = True) -> Iterator[Event]:
         values = self._snapshot(thread).values
         totals = _usage(usage) if usage.total else {
-            k: int(values.get("usage", {}).get(k, 0))
-            for k in ("input_tokens", "output_tokens", "total_tokens")}
+            **{k: int(values.get("usage", {}).get(k, 0))
+               for k in ("input_tokens", "output_tokens", "total_tokens")},
+            "cost": None, "currency": None}
         waiting = self.pending(thread)
         if not waiting and not streamed and values.get("answer"):
             yield Event("token", {"text": values["answer"], "node": ""})
@@ -242,23 +248,71 @@ class App:
 
 
 class UsageCounter(BaseCallbackHandler):
-    """Adds up the token usage of every model call in a run (all models, fallbacks, subapps)."""
+    """Adds up the token usage and cost of every model call in a run (all models, fallbacks,
+    subapps), and keeps the retries the model stack reports until the run shows them."""
 
     def __init__(self) -> None:
         self.input_tokens = self.output_tokens = self.total = 0
+        self.costs: dict[str, float] = {}
+        self.unpriced = 0
+        self._retries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         for generations in response.generations:
             for gen in generations:
-                meta = getattr(getattr(gen, "message", None), "usage_metadata", None) or {}
-                self.input_tokens += int(meta.get("input_tokens") or 0)
-                self.output_tokens += int(meta.get("output_tokens") or 0)
-                self.total += int(meta.get("total_tokens") or 0)
+                message = getattr(gen, "message", None)
+                meta = getattr(message, "usage_metadata", None) or {}
+                charge = (getattr(message, "response_metadata", None) or {}).get(CHARGE_KEY) or {}
+                with self._lock:
+                    self.input_tokens += int(meta.get("input_tokens") or 0)
+                    self.output_tokens += int(meta.get("output_tokens") or 0)
+                    self.total += int(meta.get("total_tokens") or 0)
+                    self._add_charge(charge)
+
+    def _add_charge(self, charge: dict[str, Any]) -> None:
+        amount, currency = charge.get("amount"), charge.get("currency")
+        if amount is None or not currency:
+            self.unpriced += 1
+            return
+        self.costs[currency] = self.costs.get(currency, 0.0) + float(amount)
+
+    def on_retry(self, retry_state: Any, **kwargs: Any) -> None:
+        info = getattr(retry_state, "info", None)
+        if isinstance(info, dict):
+            with self._lock:
+                self._retries.append(dict(info))
+
+    def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
+        if name == RETRY_EVENT and isinstance(data, dict):
+            with self._lock:
+                self._retries.append(dict(data))
+
+    def retry_events(self) -> Iterator[Event]:
+        """A ``retry`` event for each retry reported since the last call."""
+        with self._lock:
+            taken, self._retries = self._retries, []
+        for info in taken:
+            yield Event("retry", info)
+
+    def cost(self) -> dict[str, Any]:
+        """``cost`` and ``currency`` of the run: None when a call had no known price; calls in
+        ``"local"`` (free) drop out beside priced ones; several currencies give ``"mixed"``."""
+        if self.unpriced:
+            return {"cost": None, "currency": None}
+        paid = {c: v for c, v in self.costs.items() if c != LOCAL_CURRENCY}
+        if not paid:
+            return {"cost": 0.0 if self.costs else None,
+                    "currency": LOCAL_CURRENCY if self.costs else None}
+        if len(paid) == 1:
+            [(currency, amount)] = paid.items()
+            return {"cost": round(amount, 10), "currency": currency}
+        return {"cost": None, "currency": "mixed", "costs": paid}
 
 
-def _usage(counter: UsageCounter) -> dict[str, int]:
+def _usage(counter: UsageCounter) -> dict[str, Any]:
     return {"input_tokens": counter.input_tokens, "output_tokens": counter.output_tokens,
-            "total_tokens": counter.total}
+            "total_tokens": counter.total, **counter.cost()}
 
 
 def _final(events: Iterator[Event]) -> Answer:

@@ -1,4 +1,4 @@
-"""The parts ``build`` plugs into a graph: models (with fallbacks), knowledge bases, tools."""
+"""The parts ``build`` plugs into a graph: models (one stack each), knowledge bases, tools."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from framework.errors import InputError, PolicyError
 from framework.paths import subdir
 from framework.providers import get_model
 from framework.providers.policy import check_model_id, enforce
+from framework.providers.stack import UsageLedger, build_stack, leaf_models
 from framework.spec.models import AppSpec, KnowledgeConfig
 from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
 
@@ -50,19 +51,20 @@ class Parts:
     knowledge: dict[str, Any] = field(default_factory=dict)
     tools: dict[str, BaseTool] = field(default_factory=dict)
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
+    ledger: UsageLedger | None = None
+    """Every model attempt of this app (the last 1,000): tokens, cost, latency, errors."""
 
     def model(self, name: str = "default") -> BaseChatModel:
-        """The model named ``name`` (``default``: the top-level one), fallbacks composed."""
+        """The model named ``name`` (``default``: the top-level one), through the model stack."""
+        if self.ledger is None:
+            self.ledger = UsageLedger(app=self.spec.name, keep=1000)
         if name not in self._models:
-            self._models[name] = make_model(self.spec, name)
+            self._models[name] = make_model(self.spec, name, self.ledger)
         return self._models[name]
 
     def built_models(self) -> list[BaseChatModel]:
-        """Every chat model built so far, fallbacks included."""
-        out: list[BaseChatModel] = []
-        for model in self._models.values():
-            out.extend([getattr(model, "runnable", model), *getattr(model, "fallbacks", [])])
-        return out
+        """Every concrete chat model built so far, fallbacks included."""
+        return [leaf for model in self._models.values() for leaf in leaf_models(model)]
 
     def search(self, query: str, k: int, names: list[str] | None = None) -> list[dict[str, Any]]:
         kbs = [kb for n, kb in self.knowledge.items() if names is None or n in names]
@@ -86,15 +88,17 @@ def _one_model(spec: AppSpec, model_id: str, settings: dict[str, Any], path: str
     return model
 
 
-def make_model(spec: AppSpec, name: str) -> BaseChatModel:
+def make_model(spec: AppSpec, name: str, ledger: UsageLedger | None = None) -> BaseChatModel:
+    """The model ``name`` of ``spec`` through the one model stack (ledger, timeout, retries,
+    fallbacks) as its ``ModelConfig`` says."""
     cfg = spec.model_config_for(name)
-    path = "model" if name == "default" else f"models.{name}"
-    model = _one_model(spec, cfg.id, cfg.settings, f"{path}.id")
-    if not cfg.fallbacks:
-        return model
-    backups = [_one_model(spec, fid, {}, f"{path}.fallbacks[{i}]")
-               for i, fid in enumerate(cfg.fallbacks)]
-    return model.with_fallbacks(backups)  # type: ignore[return-value]
+    where = "model" if name == "default" else f"models.{name}"
+
+    def build(model_id: str, settings: dict[str, Any], path: str) -> BaseChatModel:
+        return _one_model(spec, model_id, settings, path)
+
+    return build_stack(build, cfg.id, cfg.settings, cfg.fallbacks, retries=cfg.retries,
+                       timeout=cfg.timeout, ledger=ledger, where=where)
 
 
 def _searcher(parts: Parts, name: str) -> Any:

@@ -47,6 +47,9 @@ def _show(event: Any, answer: dict[str, Any]) -> None:
         status = "" if event.data["status"] == "success" else f" ({event.data['status']})"
         print(f"[tool] {event.data['name']} -> {event.data['content'][:200]}{status}",
               file=sys.stderr)
+    elif event.type == "retry":
+        print(f"[retry] {event.data.get('model')}: {event.data.get('error')}; attempt "
+              f"{event.data.get('attempt', 0) + 1} in {event.data.get('delay_s')} s", file=sys.stderr)
     elif event.type == "interrupt":
         print(f"\n[waiting for approval at {event.data['node']}] {event.data['message']}")
         for key, value in (event.data.get("show") or {}).items():

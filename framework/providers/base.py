@@ -15,6 +15,10 @@ from langchain_core.language_models import BaseChatModel
 
 from framework.errors import ConfigError, MissingSecretError
 
+LOCAL_CURRENCY = "local"
+CHARGE_KEY = "openbuilder_charge"
+"""``response_metadata`` key where the model stack puts a call's charge (see ``ModelProfile.charge``)."""
+
 
 @dataclass(frozen=True)
 class ModelProfile:
@@ -23,6 +27,9 @@ class ModelProfile:
     family: str = "unknown"
     native_tool_calling: bool = False
     """True: the server takes tools natively; False: tools are prompted in the family's format."""
+    tool_calls: bool = True
+    """True: the model takes tools through ``bind_tools`` (natively, or prompted in its family's
+    format inside its provider); False: agents describe the tools in the prompt and read JSON."""
     json_schema_output: bool = False
     context_window: int = 4096
     local: bool = False
@@ -40,6 +47,19 @@ class ModelProfile:
         if self.price_input is None or self.price_output is None:
             return None
         return (input_tokens * self.price_input + output_tokens * self.price_output) / 1_000_000
+
+    @property
+    def in_process(self) -> bool:
+        """A model that runs inside this process (no endpoint at all): it costs nothing."""
+        return self.local and not self.endpoint
+
+    def charge(self, input_tokens: int, output_tokens: int) -> dict[str, Any]:
+        """``{"amount", "currency"}`` of a call: ``0`` in ``"local"`` for an in-process model, the
+        preset's dated price otherwise (both None when this model has no known price)."""
+        if self.in_process:
+            return {"amount": 0.0, "currency": LOCAL_CURRENCY}
+        amount = self.cost(input_tokens, output_tokens)
+        return {"amount": amount, "currency": self.currency if amount is not None else None}
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +106,7 @@ def attach_profile(model: BaseChatModel, profile: ModelProfile, model_id: str) -
     return model
 
 
-def profile_of(model: BaseChatModel) -> ModelProfile:
-    data = (model.metadata or {}).get("openbuilder_profile")
+def profile_of(model: Any) -> ModelProfile:
+    """The profile a model carries (a default one for a model built outside OpenBuilder)."""
+    data = (getattr(model, "metadata", None) or {}).get("openbuilder_profile")
     return ModelProfile(**data) if data else ModelProfile()

@@ -2,7 +2,9 @@
 
 A :class:`LedgerChatModel` wraps one concrete model and records every call it makes, failed ones
 included (retries and fallbacks show as separate attempts): input/output tokens, cost in the
-preset's currency (from the model's profile), latency and time to first token (streams).
+preset's currency (from the model's profile), latency and time to first token (streams). The
+answer of a call carries its charge in ``response_metadata["openbuilder_charge"]`` (a stream: in a
+last empty chunk), which the app's usage counter adds up.
 Records are grouped by run: :meth:`UsageLedger.run` opens a named run for a block of calls;
 outside one, each top-level model call is its own run.
 """
@@ -20,11 +22,12 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from framework.providers.base import profile_of
-from framework.providers.wrappers import WrappedChatModel, _unwrap
+from framework.providers.base import CHARGE_KEY, profile_of
+from framework.providers.wrapped import WrappedChatModel, _unwrap
 
 _RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("openbuilder_ledger_run",
                                                                   default=None)
@@ -53,14 +56,18 @@ class Attempt:
 class UsageLedger:
     """Thread-safe list of attempts with totals per run and per app."""
 
-    def __init__(self, app: str = "default") -> None:
+    def __init__(self, app: str = "default", keep: int | None = None) -> None:
         self.app = app
+        self.keep = keep
+        """At most this many attempts are kept (the oldest go first); None keeps all."""
         self._lock = threading.Lock()
         self.attempts: list[Attempt] = []
 
     def record(self, attempt: Attempt) -> None:
         with self._lock:
             self.attempts.append(attempt)
+            if self.keep is not None and len(self.attempts) > self.keep:
+                del self.attempts[:len(self.attempts) - self.keep]
 
     @contextlib.contextmanager
     def run(self, run_id: str | None = None) -> Iterator[str]:
@@ -127,8 +134,9 @@ class LedgerChatModel(WrappedChatModel):
             self._end(begun, None, exc, None)
             raise
         message = result.generations[0].message
-        self._end(begun, getattr(message, "usage_metadata", None), None, None,
-                  bool(message.response_metadata.get("usage_estimated")))
+        usage = getattr(message, "usage_metadata", None)
+        self._end(begun, usage, None, None, bool(message.response_metadata.get("usage_estimated")))
+        message.response_metadata[CHARGE_KEY] = _charge(begun[2], usage)
         return result
 
     def _stream(self, messages: list[Any], stop: list[str] | None = None,
@@ -153,3 +161,14 @@ class LedgerChatModel(WrappedChatModel):
             self._end(begun, usage, exc, ttft, estimated)
             raise
         self._end(begun, usage, None, ttft, estimated)
+        # the charge travels in one last empty chunk: callbacks see it in the merged message
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content="", response_metadata={CHARGE_KEY: _charge(begun[2], usage)}))
+
+
+def _charge(profile: Any, usage: Any) -> dict[str, Any]:
+    """What a finished call cost (see ``ModelProfile.charge``)."""
+    n_in = int((usage or {}).get("input_tokens", 0))
+    n_out = int((usage or {}).get("output_tokens", 0))
+    charge: dict[str, Any] = profile.charge(n_in, n_out)
+    return charge

@@ -63,6 +63,7 @@ def family_of(model: str) -> str:
 def profile_for(family: str) -> ModelProfile:
     raw = _data()["families"].get(family) or _data()["families"]["unknown"]
     return ModelProfile(family=family, native_tool_calling=raw["native_tool_calling"],
+                        tool_calls=bool(raw.get("tool_calls", True)),
                         json_schema_output=raw["json_schema_output"],
                         context_window=int(raw["context_window"]))
 

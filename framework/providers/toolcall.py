@@ -65,7 +65,8 @@ def _strip_fences(text: str) -> str:
 
 
 def _json_object(text: str) -> Any:
-    """The JSON value in ``text``, tolerating fences and text around one object or list."""
+    """The JSON value in ``text``, tolerating fences, text around one object or list, and the
+    closing quote or braces a small model drops at the end."""
     body = _strip_fences(text)
     try:
         return json.loads(body)
@@ -75,9 +76,15 @@ def _json_object(text: str) -> Any:
             raise first from None
         start = min(starts)
         end = max(body.rfind("}"), body.rfind("]"))
-        if end <= start:
-            raise first from None
-        return json.loads(body[start:end + 1])
+        tail = body[start:].rstrip().rstrip("`").rstrip()
+        candidates = [body[start:end + 1]] if end > start else []
+        candidates += [tail + close for close in ("}", "}}", '"}}', '"}')]
+        for candidate in candidates:
+            try:
+                return json.loads(candidate)
+            except json.JSONDecodeError:
+                continue
+        raise first from None
 
 
 def _json_lines(text: str) -> list[Any] | None:
@@ -89,15 +96,16 @@ def _json_lines(text: str) -> list[Any] | None:
         return None
 
 
-def _to_call(item: Any, names: list[str]) -> dict[str, Any]:
+def _to_call(item: Any, names: list[str], keep_unknown: bool = False) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ValueError(f"a tool call must be a JSON object, got {type(item).__name__}")
-    name = item.get("name") or (item.get("function") or {}).get("name")
-    if not name:
+    name = item.get("name") or item.get("tool") or (item.get("function") or {}).get("name")
+    if not name or not isinstance(name, str):
         raise ValueError('a tool call needs a "name" field')
-    if name not in names:
+    args_key = next((k for k in ("arguments", "parameters", "args") if k in item), None)
+    if name not in names and not (keep_unknown and args_key):
         raise ValueError(f"tool {name!r} does not exist; available tools: {', '.join(names)}")
-    args = item.get("arguments", item.get("parameters", item.get("args", {})))
+    args = item.get(args_key, {}) if args_key else {}
     if isinstance(args, str):
         try:
             args = json.loads(args) if args.strip() else {}
@@ -112,18 +120,54 @@ def _to_call(item: Any, names: list[str]) -> dict[str, Any]:
             "type": "tool_call"}
 
 
-def _calls_from(value: Any, names: list[str]) -> list[dict[str, Any]]:
+def _calls_from(value: Any, names: list[str], keep_unknown: bool = False) -> list[dict[str, Any]]:
     items = value if isinstance(value, list) else [value]
-    return [_to_call(item, names) for item in items]
+    return [_to_call(item, names, keep_unknown) for item in items]
 
 
-def _looks_like_bare_call(text: str) -> bool:
-    body = _strip_fences(text)
-    return body.startswith(("{", "[")) and '"name"' in body
+def looks_like_tool_call(text: str, *, anywhere: bool = False) -> bool:
+    """Whether ``text`` is (or, with ``anywhere``, holds) a JSON tool call, well formed or not."""
+    body = _strip_fences(text).removeprefix("json").strip()
+    if anywhere and "{" in body:
+        body = body[body.find("{"):]
+    return body.startswith(("{", "[")) and ('"name"' in body or '"tool"' in body)
 
 
-def parse_tool_calls(text: str, names: list[str]) -> ParsedOutput:
-    """Find tool calls in a model's output (``<tool_call>`` blocks, or one bare JSON call)."""
+def _names_a_call(value: Any, names: list[str], keep_unknown: bool) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, dict) for v in value)
+    if not isinstance(value, dict):
+        return False
+    name = value.get("name") or value.get("tool")
+    return name in names or (keep_unknown and isinstance(name, str)
+                             and any(k in value for k in ("arguments", "parameters", "args")))
+
+
+def _bare_call(text: str, names: list[str], prompted: bool) -> ParsedOutput:
+    """One bare JSON call (or a list, or one per line); in ``prompted`` mode it may follow text."""
+    body = text[text.find("{"):] if prompted and "{" in text else text
+    try:
+        value = _json_object(body)
+    except json.JSONDecodeError:
+        value = _json_lines(body)
+        if value is None:
+            return ParsedOutput(text.strip())
+    if _names_a_call(value, names, prompted):
+        try:
+            return ParsedOutput("", _calls_from(value, names, prompted))
+        except ValueError as exc:
+            return ParsedOutput(text.strip(), [], str(exc))
+    return ParsedOutput(text.strip())
+
+
+def parse_tool_calls(text: str, names: list[str], *, prompted: bool = False) -> ParsedOutput:
+    """Find tool calls in a model's output (``<tool_call>`` blocks, or one bare JSON call).
+
+    A call is ``{"name": .., "arguments": {..}}`` (``tool``/``args``/``parameters`` accepted too).
+    ``prompted``: the model was told in its prompt to reply with a JSON call, so the call may
+    follow some text, and a call of an unknown tool (with arguments) is kept for the caller to
+    refuse by name.
+    """
     blocks = list(_BLOCK_RE.finditer(text))
     if blocks:
         content = _STRAY_FENCE_RE.sub("", _BLOCK_RE.sub("", text))
@@ -131,26 +175,15 @@ def parse_tool_calls(text: str, names: list[str]) -> ParsedOutput:
         calls: list[dict[str, Any]] = []
         for block in blocks:
             try:
-                calls.extend(_calls_from(_json_object(block.group(1)), names))
+                calls.extend(_calls_from(_json_object(block.group(1)), names, prompted))
             except json.JSONDecodeError as exc:
                 return ParsedOutput(content, calls, f"a <tool_call> block is not valid JSON "
                                     f"({exc.msg}): {block.group(1).strip()[:200]!r}")
             except ValueError as exc:
                 return ParsedOutput(content, calls, str(exc))
         return ParsedOutput(content, calls)
-    if _looks_like_bare_call(text):
-        try:
-            value = _json_object(text)
-        except json.JSONDecodeError:
-            value = _json_lines(text)
-            if value is None:
-                return ParsedOutput(text.strip())
-        if isinstance(value, dict) and value.get("name") in names or (
-                isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
-            try:
-                return ParsedOutput("", _calls_from(value, names))
-            except ValueError as exc:
-                return ParsedOutput(text.strip(), [], str(exc))
+    if looks_like_tool_call(text, anywhere=prompted):
+        return _bare_call(text, names, prompted)
     return ParsedOutput(text.strip())
 
 

@@ -23,76 +23,49 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import RunnableBinding
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from framework.errors import ConfigError, ModelError, ModelServerError, ModelTimeoutError
 from framework.providers.base import attach_profile, profile_of
+from framework.providers.ledger import LedgerChatModel
+from framework.providers.wrapped import WrappedChatModel, _unwrap
+
+__all__ = ["RETRY_EVENT", "RETRY_STATUSES", "FallbackChatModel", "RetryNotice", "RetryingChatModel",
+           "TimeoutChatModel", "WrappedChatModel", "leaf_models", "rate_limited", "resilient"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-def _unwrap(model: Any) -> tuple[BaseChatModel, dict[str, Any]]:
-    """A chat model and the call arguments bound to it (tools, tool_choice...)."""
-    kwargs: dict[str, Any] = {}
-    while isinstance(model, RunnableBinding):
-        kwargs = {**model.kwargs, **kwargs}
-        model = model.bound
-    if not isinstance(model, BaseChatModel):
-        raise ConfigError(f"wrappers take chat models, not {type(model).__name__}")
-    kwargs.pop("ls_structured_output_format", None)
-    kwargs.pop("structured_output_format", None)
-    return model, kwargs
+class RetryNotice:
+    """What a retry reports to callbacks (``on_retry``): shaped like tenacity's ``RetryCallState``
+    (``attempt_number``, ``outcome``, ``upcoming_sleep``) so LangChain's tracers read it too."""
+
+    def __init__(self, attempt: int, error: ModelServerError, delay: float, model: str) -> None:
+        self.attempt_number = attempt
+        self.upcoming_sleep = self.idle_for = delay
+        self.outcome: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.outcome.set_exception(error)
+        self.info = {"model": model, "attempt": attempt, "status": error.status_code,
+                     "retry_after": error.retry_after, "delay_s": round(delay, 3),
+                     "error": str(error)[:300]}
 
 
-class WrappedChatModel(BaseChatModel):
-    """Base of the wrappers: forwards to ``inner`` (a chat model, possibly with bound tools)."""
+RETRY_EVENT = "openbuilder_retry"
+"""Name of the custom callback event a retry sends when no run manager reaches the wrapper
+(LangChain streams a model's ``invoke`` without passing its run manager down)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    inner: Any
 
-    @property
-    def _llm_type(self) -> str:
-        return f"openbuilder-{type(self).__name__.lower()}"
+def _report_retry(run_manager: CallbackManagerForLLMRun | None, notice: RetryNotice) -> None:
+    if run_manager is not None:
+        run_manager.on_retry(notice)  # type: ignore[arg-type]  # tenacity-shaped, see RetryNotice
+        return
+    from langchain_core.callbacks import dispatch_custom_event
 
-    @property
-    def inner_model(self) -> BaseChatModel:
-        return _unwrap(self.inner)[0]
-
-    def _call_generate(self, model: Any, messages: list[Any], stop: list[str] | None,
-                       run_manager: CallbackManagerForLLMRun | None, **kwargs: Any) -> ChatResult:
-        chat, bound = _unwrap(model)
-        if chat.rate_limiter is not None:
-            chat.rate_limiter.acquire(blocking=True)
-        merged = {**bound, **kwargs}
-        if getattr(chat, "streaming", False) is True:   # the model asks to be called streamed
-            return generate_from_stream(chat._stream(messages, stop=stop, run_manager=run_manager,
-                                                     **merged))
-        result: ChatResult = chat._generate(messages, stop=stop, run_manager=run_manager, **merged)
-        return result
-
-    def _call_stream(self, model: Any, messages: list[Any], stop: list[str] | None,
-                     run_manager: CallbackManagerForLLMRun | None,
-                     **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        chat, bound = _unwrap(model)
-        if chat.rate_limiter is not None:
-            chat.rate_limiter.acquire(blocking=True)
-        yield from chat._stream(messages, stop=stop, run_manager=run_manager, **{**bound, **kwargs})
-
-    def _generate(self, messages: list[Any], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        return self._call_generate(self.inner, messages, stop, run_manager, **kwargs)
-
-    def _stream(self, messages: list[Any], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        yield from self._call_stream(self.inner, messages, stop, run_manager, **kwargs)
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        """Bind the tools on the wrapped model(s), in their own format; keep the wrapper."""
-        return self.model_copy(update={"inner": self.inner.bind_tools(tools, **kwargs)})
+    try:
+        dispatch_custom_event(RETRY_EVENT, notice.info)
+    except RuntimeError:
+        pass  # called outside any run: nobody listens
 
 
 class RetryingChatModel(WrappedChatModel):
@@ -113,6 +86,13 @@ class RetryingChatModel(WrappedChatModel):
         backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return max(0.0, backoff * (1 + random.uniform(-self.jitter, self.jitter)))
 
+    def _wait(self, run_manager: CallbackManagerForLLMRun | None, attempt: int,
+              error: ModelServerError) -> None:
+        """Tell the callbacks (the app shows a ``retry`` event), then sleep."""
+        pause = self.delay(attempt, error)
+        _report_retry(run_manager, RetryNotice(attempt, error, pause, _name(self.inner)))
+        time.sleep(pause)
+
     def _retryable(self, exc: BaseException, attempt: int) -> bool:
         return (isinstance(exc, ModelServerError) and exc.status_code in self.retry_statuses
                 and attempt < self.max_attempts)
@@ -126,7 +106,7 @@ class RetryingChatModel(WrappedChatModel):
             except ModelServerError as exc:
                 if not self._retryable(exc, attempt):
                     raise
-                time.sleep(self.delay(attempt, exc))
+                self._wait(run_manager, attempt, exc)
                 attempt += 1
 
     def _stream(self, messages: list[Any], stop: list[str] | None = None,
@@ -143,7 +123,7 @@ class RetryingChatModel(WrappedChatModel):
             except ModelServerError as exc:
                 if started or not self._retryable(exc, attempt):
                     raise
-                time.sleep(self.delay(attempt, exc))
+                self._wait(run_manager, attempt, exc)
                 attempt += 1
 
 
@@ -243,7 +223,7 @@ def _honours_timeout(model: Any) -> bool:
 
 
 def _name(model: Any) -> str:
-    chat, _ = _unwrap(model)
+    chat = leaf_models(model)[0]
     return str((chat.metadata or {}).get("openbuilder_model_id") or type(chat).__name__)
 
 
@@ -282,8 +262,6 @@ def resilient(models: Sequence[BaseChatModel], *, ledger: Any = None, retries: i
     """The usual stack: per model ledger -> timeout -> rate limit -> retry; then the fallback chain."""
     if not models:
         raise ConfigError("resilient() needs at least one model")
-    from framework.providers.ledger import LedgerChatModel
-
     wrapped: list[Any] = []
     for model in models:
         layer: Any = LedgerChatModel(inner=model, ledger=ledger) if ledger is not None else model

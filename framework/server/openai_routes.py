@@ -66,6 +66,12 @@ def _usage(result: RunResult) -> Usage:
                  total_tokens=int(u.get("total_tokens", prompt + completion)))
 
 
+def _extension(result: RunResult) -> Extension:
+    """OpenBuilder's extras, the run's cost among them (``usage`` stays OpenAI-shaped)."""
+    return Extension(thread_id=result.thread_id, citations=result.citations, steps=result.steps,
+                     cost=result.usage.get("cost"), currency=result.usage.get("currency"))
+
+
 @router.post("/chat/completions", response_model=ChatCompletion,
              responses={400: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
                         404: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
@@ -93,8 +99,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     return ChatCompletion(
         id=completion_id, created=created, model=body.model,
         choices=[Choice(message=AssistantMessage(content=result.answer))], usage=_usage(result),
-        openbuilder=Extension(thread_id=result.thread_id, citations=result.citations,
-                              steps=result.steps),
+        openbuilder=_extension(result),
     )
 
 
@@ -116,8 +121,7 @@ async def _sse(events: AsyncIterator[Any], cid: str, created: int, model: str,
             result.add(event)
             if event.type == "token":
                 yield sse_bytes(_chunk(cid, created, model, {"content": event.data["text"]}))
-        ext = Extension(thread_id=result.thread_id, citations=result.citations,
-                        steps=result.steps)
+        ext = _extension(result)
         yield sse_bytes(_chunk(cid, created, model, {}, "stop", openbuilder=ext.model_dump()))
         if include_usage:
             usage = {"id": cid, "object": "chat.completion.chunk", "created": created,

@@ -25,7 +25,8 @@ class RunResult:
     answer: str = ""
     tokens: list[str] = field(default_factory=list)
     citations: list[dict[str, Any]] = field(default_factory=list)
-    usage: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Tokens, ``cost`` and ``currency`` (see ``framework.app.runtime.Answer``)."""
     thread_id: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)
 

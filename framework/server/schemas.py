@@ -117,6 +117,9 @@ class Extension(BaseModel):
     thread_id: str
     citations: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
+    cost: float | None = Field(default=None, description="what the run cost in ``currency`` "
+                               "(0 for in-process models; null when a model has no known price)")
+    currency: str | None = Field(default=None, description="'USD', 'CNY'...; 'local' when free")
 
 
 class ChatCompletion(BaseModel):

@@ -34,12 +34,17 @@ def _has_prefix(value: str) -> str:
 
 
 class ModelConfig(_Strict):
-    """A chat model by id (``local:qwen2.5-coder-0.5b``) with its settings and fallbacks."""
+    """A chat model by id (``local:qwen2.5-coder-0.5b``) with its settings and fallbacks, built
+    through one stack: usage and cost ledger, ``timeout``, ``retries``, then the fallback chain."""
 
     id: str = Field(min_length=3, description="provider:model id")
     settings: dict[str, Any] = Field(default_factory=dict)
     fallbacks: list[str] = Field(default_factory=list,
                                  description="model ids tried in order when this one fails")
+    retries: int = Field(default=0, ge=0, le=10,
+                         description="retries of a call answered 429/5xx (Retry-After honoured)")
+    timeout: float | None = Field(default=None, gt=0, le=3600,
+                                  description="seconds per model call; past it the next fallback")
 
     @field_validator("id")
     @classmethod

@@ -1,4 +1,5 @@
-"""Two safe built-in tools: a calculator that parses arithmetic (no ``eval``) and the date and time.
+"""Two safe built-in tools: a calculator that parses arithmetic (no ``eval``, on the shared
+evaluator core :mod:`framework.tools.evaluator`) and the date and time.
 
 The calculator bounds its work before doing it: an exponent over :data:`MAX_EXPONENT`, an int
 result over :data:`~framework.tools.sizes.MAX_RESULT_DIGITS` digits (estimated from the operands'
@@ -21,14 +22,14 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from framework.errors import ConfigError
 from framework.tools.errors import ModelRetry
-from framework.tools.sizes import MAX_RESULT_DIGITS, oversized, oversized_value
+from framework.tools.evaluator import Evaluator, Language
+from framework.tools.sizes import MAX_RESULT_DIGITS
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_SYMBOL = {ast.Pow: "**", ast.Mult: "*"}
 _UNARY: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
@@ -52,40 +53,21 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?!\s*[\d(.])")
 MAX_LENGTH = 500
 
 
-def _bounded(value: Any) -> Any:
-    problem = oversized_value(value)
-    if problem:
-        raise ModelRetry(problem)
-    return value
-
-
-def _binary(op: ast.operator, left: Any, right: Any) -> Any:
-    """``left op right``, refused before it is computed when the result would be too large."""
+def _exponent(op: ast.operator, left: Any, right: Any) -> str | None:
     if isinstance(op, ast.Pow) and abs(right) > MAX_EXPONENT:
-        raise ModelRetry(f"exponent {right} is too large (at most {MAX_EXPONENT})")
-    problem = oversized(_SYMBOL.get(type(op), ""), left, right)
-    if problem:
-        raise ModelRetry(problem)
-    return _bounded(_BINARY[type(op)](left, right))
+        return f"exponent {right} is too large (at most {MAX_EXPONENT})"
+    return None
 
 
-def _eval(node: ast.AST) -> Any:
-    if isinstance(node, ast.Expression):
-        return _eval(node.body)
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return _bounded(node.value)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _binary(node.op, _eval(node.left), _eval(node.right))
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _UNARY[type(node.op)](_eval(node.operand))
-    if isinstance(node, ast.Name) and node.id in _CONSTS:
-        return _CONSTS[node.id]
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
-            and not node.keywords):
-        return _bounded(_FUNCS[node.func.id](*[_eval(a) for a in node.args]))
-    allowed = ", ".join(sorted(_FUNCS))
-    raise ModelRetry(f"unsupported expression {ast.unparse(node)!r}: use numbers, + - * / // % **, "
-                     f"parentheses, pi, e and the functions {allowed}")
+def _unsupported(node: ast.AST) -> str:
+    return (f"unsupported expression {ast.unparse(node)!r}: use numbers, + - * / // % **, "
+            f"parentheses, pi, e and the functions {', '.join(sorted(_FUNCS))}")
+
+
+ARITHMETIC = Evaluator(Language(binary=_BINARY, unary=_UNARY, functions=_FUNCS, error=ModelRetry,
+                                unsupported=_unsupported, constants=_CONSTS,
+                                before_binary=_exponent))
+"""The calculator's language on the shared evaluator core (:mod:`framework.tools.evaluator`)."""
 
 
 def calculate(expression: str) -> str:
@@ -102,7 +84,8 @@ def calculate(expression: str) -> str:
         raise ModelRetry(f"{expression!r} is not an arithmetic expression ({exc.msg}); "
                          "pass e.g. '2 * (3 + 4)'") from exc
     try:
-        value = _eval(tree)
+        ARITHMETIC.check(tree)
+        value = ARITHMETIC.evaluate(tree)
     except ZeroDivisionError as exc:
         raise ModelRetry("division by zero") from exc
     except (ValueError, OverflowError, TypeError) as exc:

@@ -95,10 +95,6 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-# The model-stack part of issue 10 breaks providers/ledger <-> wrappers; delete this once merged.
-PENDING = [["framework.providers.ledger", "framework.providers.wrappers"]]
-
-
 def test_the_checker_finds_a_cycle_through_an_init() -> None:
     graph = {"p": {"p.a"}, "p.a": {"p.b"}, "p.b": {"p"}, "q": set()}
     assert _cycles(graph) == [["p", "p.a", "p.b"]]
@@ -107,10 +103,10 @@ def test_the_checker_finds_a_cycle_through_an_init() -> None:
 def test_no_cycles_counting_package_inits() -> None:
     graph = _source_graph("framework")
     assert "framework.rag" in graph and graph["framework.app.build"]  # the walk saw the tree
-    assert [c for c in _cycles(graph) if c not in PENDING] == []
+    assert _cycles(graph) == []
 
 
 def test_no_cycles_in_grimps_graph() -> None:
     g = grimp.build_graph("framework", "connectors", cache_dir=None, exclude_type_checking_imports=True)
     graph = {m: set(g.find_modules_directly_imported_by(m)) for m in g.modules}
-    assert [c for c in _cycles(graph) if c not in PENDING] == []
+    assert _cycles(graph) == []

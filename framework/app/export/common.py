@@ -37,13 +37,15 @@ def header(spec: AppSpec, extra_imports: list[str]) -> list[str]:
         *extra_imports,
         "",
         "from framework import get_model",
+        "from framework.providers.stack import model_stack",
         "from framework.tools import get_tool",
         "",
         "MODELS = {",
     ]
     for name, cfg in models.items():
         lines.append(f"    {name!r}: {{'id': {cfg.id!r}, 'settings': {lit(cfg.settings)}, "
-                     f"'fallbacks': {lit(cfg.fallbacks)}}},")
+                     f"'fallbacks': {lit(cfg.fallbacks)}, 'retries': {cfg.retries!r}, "
+                     f"'timeout': {cfg.timeout!r}}},")
     lines += ["}", f"SYSTEM_PROMPT = {spec_system(spec)!r}",
               f"TOOLS = {lit({t.name: t.settings for t in spec.tools})}",
               f"MAX_STEPS = {spec.limits.max_steps}", "", ""]
@@ -85,10 +87,9 @@ class State(TypedDict, total=False):
 def load_models() -> dict[str, Any]:
     out = {}
     for name, cfg in MODELS.items():
-        model = get_model(cfg["id"], **cfg["settings"])
-        if cfg["fallbacks"]:
-            model = model.with_fallbacks([get_model(f) for f in cfg["fallbacks"]])
-        out[name] = model
+        out[name] = model_stack(get_model(cfg["id"], **cfg["settings"]),
+                                [get_model(f) for f in cfg["fallbacks"]],
+                                retries=cfg["retries"], timeout=cfg["timeout"])
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from framework.errors import ConfigError, ModelError, ModelTimeoutError, ModelUnavailableError
 from framework.providers.llamacpp.bundled import BUNDLED, DEFAULT_LOCAL_MODEL, assemble
+from framework.providers.presets import family_of
 
 
 @dataclass
@@ -115,17 +116,9 @@ def resolve_model_path(name: str) -> tuple[str, str, int, str]:
         path = Path(key).expanduser()
         if not path.is_file():
             raise ConfigError(f"local model file {path} does not exist; give a path to a .gguf file")
-        return str(path), path.stem, 4096, _family_of(path.stem)
+        return str(path), path.stem, 4096, family_of(path.stem)
     from framework.errors import UnknownNameError
 
     raise UnknownNameError("local model", key, BUNDLED,
                            hint="Or give a GGUF path: 'local:/path/to/model.gguf'.")
-
-
-def _family_of(name: str) -> str:
-    lowered = name.lower()
-    for family in ("qwen", "llama", "smollm", "glm", "deepseek", "mistral", "phi", "gemma"):
-        if family in lowered:
-            return family
-    return "unknown"
 
