@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from framework.app.export import export_python
+    from framework.app.exporting import export_python
     from framework.paths import atomic_write_text
     from framework.spec.io import load_spec
 

@@ -19,7 +19,7 @@ from langgraph.types import Command
 
 from framework import get_model
 from framework.app import build
-from framework.app.export import export_python
+from framework.app.exporting import export_python
 from framework.spec import dump_spec, load_spec, parse_spec
 from framework.spec.models import AppSpec, ModelConfig
 from tests.conftest import ROOT, run_cli

@@ -101,7 +101,7 @@ def test_toy_kind_validates_builds_runs_and_draws(toy_plugin: Path) -> None:
 
 
 def test_toy_kind_is_refused_by_export_with_the_kinds_that_can(toy_plugin: Path) -> None:
-    from framework.app.export import export_python
+    from framework.app.exporting import export_python
     from framework.spec.io import load_spec
 
     spec, base = load_spec(toy_plugin)

@@ -12,7 +12,7 @@ def lit(value: Any) -> str:
     return repr(value)
 
 
-def header(spec: AppSpec, extra_imports: list[str]) -> list[str]:
+def header(spec: AppSpec, extra_imports: list[str], system_prompt: str) -> list[str]:
     models = {"default": spec.model, **spec.models}
     lines = [
         f'"""{spec.name} {spec.version}: {spec.description or "an OpenBuilder app"}',
@@ -46,17 +46,10 @@ def header(spec: AppSpec, extra_imports: list[str]) -> list[str]:
         lines.append(f"    {name!r}: {{'id': {cfg.id!r}, 'settings': {lit(cfg.settings)}, "
                      f"'fallbacks': {lit(cfg.fallbacks)}, 'retries': {cfg.retries!r}, "
                      f"'timeout': {cfg.timeout!r}}},")
-    lines += ["}", f"SYSTEM_PROMPT = {spec_system(spec)!r}",
+    lines += ["}", f"SYSTEM_PROMPT = {system_prompt!r}",
               f"TOOLS = {lit({t.name: t.settings for t in spec.tools})}",
               f"MAX_STEPS = {spec.limits.max_steps}", "", ""]
     return lines
-
-
-def spec_system(spec: AppSpec) -> str:
-    """The system prompt the app's graph kind uses (as ``build`` does)."""
-    from framework.app.kinds import graph_kind
-
-    return graph_kind(spec).system_prompt(spec)
 
 
 STATE = '''

@@ -27,7 +27,7 @@ def local_embeddings(model: str, /, **settings: Any) -> Embeddings:
 
 def hash_embeddings(model: str, /, **settings: Any) -> Embeddings:
     """``hash:`` or ``hash:DIM``: the deterministic test embedder (no weights)."""
-    from framework.testing.fake_embeddings import HashEmbeddings
+    from framework.rag.embeddings.hashing import HashEmbeddings
 
     if model.isdigit():
         settings.setdefault("dimension", int(model))

@@ -1,11 +1,13 @@
-"""Assemble an exported program from its parts: the shared header and state, the graph kind's
-own lines (its ``export`` hook), and ``main()``."""
+"""``export_python(spec)``: assemble an exported program from its parts: the shared header and
+state (:mod:`framework.app.export`), the graph kind's own lines (its ``export`` hook), and
+``main()``. It sits above both the kinds and the export helpers, so neither imports the other."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from framework.app.export.common import MAIN, STATE, header
+from framework.app.kinds import GRAPHS, graph_kind, kind_named
 from framework.errors import ConfigError
 from framework.spec.models import AppSpec
 
@@ -15,14 +17,12 @@ def export_python(spec: AppSpec, base_dir: Path | None = None) -> str:
 
     ``base_dir`` is the app file's folder: knowledge paths resolve against it, so the program
     runs from any folder. A graph kind without an exporter is refused (``ConfigError``)."""
-    from framework.app.kinds import GRAPHS, graph_kind, kind_named
-
     kind = graph_kind(spec)
     if kind.export is None:
         can = [n for n in GRAPHS.names() if kind_named(n).export is not None]
         raise ConfigError(f"graph kind {kind.name!r} has no Python exporter, so this app cannot be "
                           f"exported; kinds that can: {', '.join(can)}")
-    lines = [*header(spec, ["from langgraph.types import Command"]),
+    lines = [*header(spec, ["from langgraph.types import Command"], kind.system_prompt(spec)),
              *STATE.strip("\n").splitlines(), "", "", *kind.export(spec, base_dir),
              *MAIN.splitlines()]
     return "\n".join(lines).rstrip() + "\n"
