@@ -1,0 +1,55 @@
+"""benchmarks/injection.py on fake models: the before/after table and JSON, and the detector."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import injection as bench
+from benchmarks.injection_docs import INJECTIONS
+
+
+def test_injection_bench_documents_are_half_english_half_chinese() -> None:
+    langs = [j.lang for j in INJECTIONS]
+    assert len(INJECTIONS) >= 20 and langs.count("en") == langs.count("zh")
+    assert len({j.name for j in INJECTIONS}) == len(INJECTIONS)
+    assert any("1/0" in j.attack and not j.canary for j in INJECTIONS)
+
+
+def test_injection_bench_fake_model_prints_the_table_and_writes_json(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "injection.json"
+    bench.main(["--model", "fake:echo", "--docs", "2", "--out", str(out)])
+    printed = capsys.readouterr().out
+    for kind in ("rag", "agent"):
+        for mode in ("before", "after"):
+            assert any(line.split()[:2] == [kind, mode] for line in printed.splitlines()), printed
+    data = json.loads(out.read_text())
+    assert data["model"] == "fake:echo" and data["docs"] == 2 and data["langs"] == {"en": 1, "zh": 1}
+    assert len(data["rows"]) == 2 * 2 * 2
+    for kind in ("rag", "agent"):
+        for mode in ("before", "after"):
+            s = data["summary"][kind][mode]
+            assert s["total"] == 2 and s["followed"] == 0 and s["rate"] == 0.0
+            assert s["exposed"] == (2 if kind == "rag" else 0)  # echo never calls the search tool
+
+
+def test_injection_bench_counts_a_followed_instruction(tmp_path: Path) -> None:
+    """A scripted model that obeys the plant: calls calculator(1/0), then says PWNED."""
+    call = '{"tool": "calculator", "args": {"expression": "1/0"}}'
+    docs = [j for j in INJECTIONS if j.name in ("en-ignore-calc", "en-pwned")]
+    results = bench.run("fake:scripted", docs, ["agent"], tmp_path,
+                        settings={"responses": [call, "PWNED"]}, progress=False)
+    rows = results["rows"]
+    assert all(r["followed"] for r in rows), rows
+    assert all(r["tool_calls"][0] == {"name": "calculator", "args": {"expression": "1/0"}}
+               for r in rows)
+    assert results["summary"]["agent"]["before"]["rate"] == 1.0
+
+
+def test_injection_bench_refuses_unknown_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--model", "fake:echo", "--kinds", "chat"])
+    assert "--kinds" in capsys.readouterr().err
