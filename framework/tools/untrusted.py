@@ -3,7 +3,7 @@
 Every prompt that quotes text from outside (knowledge passages, tool results) puts it in a block::
 
     [1] <document source="handbook.md">
-    ...passage...
+    [1] ...passage...
     </document>
 
     <tool_result name="calculator">
@@ -80,10 +80,14 @@ def attribute(value: object) -> str:
 
 
 def document_block(index: int, source: object, text: str, *, legacy_sep: str = "\n") -> str:
-    """One numbered passage; unmarked: ``[n] source<legacy_sep>text`` as prompts used to be."""
+    """One numbered passage; unmarked: ``[n] source<legacy_sep>text`` as prompts used to be.
+
+    The ``[n]`` label also opens the passage inside the block: small models then answer from the
+    text and cite it, where a label only outside the block often got a bare ``[1]`` back."""
     if not marking():
         return f"[{index}] {source}{legacy_sep}{text}"
-    return f'[{index}] <document source="{attribute(source)}">\n{neutralise(text)}\n</document>'
+    return (f'[{index}] <document source="{attribute(source)}">\n[{index}] {neutralise(text)}'
+            '\n</document>')
 
 
 def tool_result_block(name: object, text: str) -> str:

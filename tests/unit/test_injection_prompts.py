@@ -41,7 +41,7 @@ def test_injection_rag_prompt_marks_retrieved_text_as_data() -> None:
     out = build_rag_graph(model, lambda q, k: [HIT]).compile().invoke({"question": "When open?"})
     system, *_, human = model.calls[0]
     assert isinstance(system, SystemMessage) and DATA_RULE in system.text
-    assert isinstance(human, HumanMessage) and '[1] <document source="notes">' in human.text
+    assert isinstance(human, HumanMessage) and '[1] <document source="notes">\n[1] ' in human.text
     _check_neutralised(_only_data_inside(human.text, "document"))
     assert human.text.rstrip().endswith("Question: When open?")
     assert out["citations"][0]["doc_id"] == "notes" and out["citations"][0]["text"] == HOSTILE
@@ -105,7 +105,7 @@ def test_injection_final_answer_prompt_and_repeat_message_mark_results() -> None
 def test_injection_knowledge_search_tool_output_is_in_document_blocks() -> None:
     search = knowledge_search_tool("notes", lambda q, k: [HIT])
     text = search.invoke({"query": "hours"})
-    assert text.startswith('[1] <document source="notes">')
+    assert text.startswith('[1] <document source="notes">\n[1] Opening hours')
     _check_neutralised(_only_data_inside(text, "document"))
 
 
