@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.graph import END, START, StateGraph
 
 from framework.agents.state import RagState
+from framework.tools.untrusted import document_block, with_data_rule
 
 Retriever = Callable[[str, int], list[dict[str, Any]]]
 
@@ -33,12 +34,21 @@ def retrieval_query(question: str, history: list[BaseMessage]) -> str:
 
 
 def format_sources(hits: list[dict[str, Any]], max_chars: int = 1200) -> str:
-    lines = []
+    """The hits as numbered ``<document>`` blocks (retrieved text is data, not instructions)."""
+    blocks = []
     for n, hit in enumerate(hits, start=1):
         meta = hit.get("metadata", {})
         title = meta.get("title") or meta.get("doc_id") or ""
-        lines.append(f"[{n}] {title}\n{hit['text'][:max_chars]}")
-    return "\n\n".join(lines)
+        blocks.append(document_block(n, title, hit["text"][:max_chars]))
+    return "\n\n".join(blocks)
+
+
+def answer_prompt(system_prompt: str, history: list[BaseMessage], hits: list[dict[str, Any]],
+                  question: str) -> list[BaseMessage]:
+    """The answer node's messages: the system prompt with the data rule, history, sources, question."""
+    sources = format_sources(hits) if hits else "(no sources found)"
+    return [SystemMessage(content=with_data_rule(system_prompt)), *history,
+            HumanMessage(content=f"Sources:\n{sources}\n\nQuestion: {question}")]
 
 
 def citations_for(answer: str, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -94,11 +104,7 @@ def build_rag_graph(model: BaseChatModel, retriever: Retriever, *, k: int = 4,
     def answer(state: RagState) -> dict[str, Any]:
         history = state.get("messages", [])[-2 * history_turns:]
         hits = state.get("hits", [])
-        sources = format_sources(hits) if hits else "(no sources found)"
-        prompt: list[BaseMessage] = [SystemMessage(content=system_prompt), *history,
-                                     HumanMessage(content=f"Sources:\n{sources}\n\n"
-                                                          f"Question: {state['question']}")]
-        reply = model.invoke(prompt)
+        reply = model.invoke(answer_prompt(system_prompt, history, hits, state["question"]))
         text = reply.text.strip()
         usage = dict(reply.usage_metadata or {}) if isinstance(reply, AIMessage) else {}
         return {

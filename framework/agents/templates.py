@@ -1,4 +1,8 @@
-"""Prompt templates over state variables: ``"Summarise {draft} for {question}"``."""
+"""Prompt templates over state variables: ``"Summarise {draft} for {question}"``.
+
+Variables named in ``data`` (what tool nodes wrote) are outside text: :func:`render` neutralises
+them so they cannot pass for a chat-template token or close a ``<document>`` block early.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from framework.errors import InputError
+from framework.tools.untrusted import TOOL_RESULT_TAGS, neutralise
 
 
 class TemplateError(InputError, ValueError):
@@ -33,8 +38,9 @@ def _parse(template: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def render(template: str, env: dict[str, Any]) -> str:
-    values = {name: _text(env.get(name)) for name in template_vars(template)}
+def render(template: str, env: dict[str, Any], data: frozenset[str] = frozenset()) -> str:
+    values = {name: neutralise(_text(env.get(name)), TOOL_RESULT_TAGS) if name in data
+              else _text(env.get(name)) for name in template_vars(template)}
     return template.format(**values)
 
 

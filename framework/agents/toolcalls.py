@@ -35,6 +35,7 @@ from framework.agents.errors import RunTimeoutError
 from framework.providers.base import profile_of
 from framework.providers.toolcall import looks_like_tool_call, parse_tool_calls
 from framework.tools.errors import ModelRetry, ToolFailedError
+from framework.tools.untrusted import tool_result_block, with_data_rule
 
 ERROR_KEY = "openbuilder_error"
 NOSTREAM_TAG = "openbuilder:nostream"
@@ -58,6 +59,27 @@ def _describe(tools: Sequence[BaseTool]) -> str:
     return "\n".join(lines)
 
 
+def _result_text(message: ToolMessage) -> str:
+    """A tool's result as the model reads it: a successful result is data in a block; an error is
+    our own message to the model."""
+    return message.text if error_kind(message) else tool_result_block(message.name, message.text)
+
+
+def _with_rule(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """The system message (one is added when missing) with the rule that results are data."""
+    if messages and isinstance(messages[0], SystemMessage):
+        return [SystemMessage(content=with_data_rule(messages[0].text)), *messages[1:]]
+    rule = with_data_rule("")
+    return [SystemMessage(content=rule), *messages] if rule else messages
+
+
+def _marked(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """Messages for a model with native tool calls: tool results in blocks, the rule added."""
+    out = [m.model_copy(update={"content": _result_text(m)}) if isinstance(m, ToolMessage) else m
+           for m in messages]
+    return _with_rule(out)
+
+
 def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
     out: list[BaseMessage] = []
     for m in messages:
@@ -65,9 +87,9 @@ def _as_prompted(messages: list[BaseMessage]) -> list[BaseMessage]:
             calls = [{"tool": c["name"], "args": c["args"]} for c in m.tool_calls]
             out.append(AIMessage(content=json.dumps(calls[0] if len(calls) == 1 else calls)))
         elif isinstance(m, ToolMessage):
-            out.append(HumanMessage(content=f"Result of tool {m.name}: {m.text}\nIf this answers "
-                                            "the question, reply now with the final answer in "
-                                            "plain text."))
+            out.append(HumanMessage(content=f"Result of tool {m.name}: {_result_text(m)}\nIf "
+                                            "this answers the question, reply now with the final "
+                                            "answer in plain text."))
         else:
             out.append(m)
     return out
@@ -91,7 +113,7 @@ def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
             return _prompted_caller(model, tools)
 
     def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
-        reply = _ai(runnable.invoke(messages, config))
+        reply = _ai(runnable.invoke(_marked(messages) if tools else messages, config))
         if not reply.tool_calls and looks_like_tool_call(reply.text):
             return final_answer_caller(model)(messages, config)  # a broken call: ask in words
         return reply
@@ -109,6 +131,7 @@ def _prompted_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCal
             msgs = [SystemMessage(content=f"{msgs[0].text}\n\n{guide}"), *msgs[1:]]
         else:
             msgs = [SystemMessage(content=guide), *msgs]
+        msgs = _with_rule(msgs)
         cfg: dict[str, Any] = dict(config or {})
         cfg["tags"] = [*cfg.get("tags", []), NOSTREAM_TAG]
         reply = _ai(model.invoke(msgs, cfg))  # type: ignore[arg-type]
@@ -176,8 +199,9 @@ def repeated_call(call: dict[str, Any], earlier: list[BaseMessage]) -> ToolMessa
             if (done is None or error_kind(done) or old["name"] != call["name"]
                     or not (old["args"] == call.get("args") or _echoes_result(call, done))):
                 continue
+            result = tool_result_block(done.name, done.text)
             return _tool_message(call, f"You already called {call['name']} and have its "
-                                       f"result: {done.text}. Do not call it again: answer in "
+                                       f"result: {result}. Do not call it again: answer in "
                                        "plain text now.", "repeat")
     return None
 
@@ -199,9 +223,10 @@ def _final_prompt(messages: list[BaseMessage]) -> list[BaseMessage]:
         if isinstance(m, ToolMessage) and not error_kind(m):
             call = calls.get(m.tool_call_id, {"name": m.name, "args": {}})
             args = ", ".join(str(v) for v in (call.get("args") or {}).values())
-            lines.append(f"- {call['name']}({args}) = {m.text}")
+            lines.append(f"- {call['name']}({args}) = {tool_result_block(m.name, m.text)}")
     text = FINAL_PROMPT.format(question=question, results="\n".join(lines) or "(none)")
-    return [*head, HumanMessage(content=text)]
+    prompt = [*head, HumanMessage(content=text)]
+    return _with_rule(prompt) if lines else prompt
 
 
 def final_answer_caller(model: BaseChatModel) -> ToolCaller:

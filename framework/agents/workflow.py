@@ -20,8 +20,9 @@ from langgraph.types import Command, interrupt
 from framework.agents.expressions import evaluate
 from framework.agents.rag import citations_for, format_sources
 from framework.agents.state import AppState
-from framework.agents.templates import render
+from framework.agents.templates import render, template_vars
 from framework.agents.toolcalls import run_tool_call
+from framework.tools.untrusted import with_data_rule
 
 ModelFor = Callable[[str], BaseChatModel]
 Retriever = Callable[[str, int, list[str] | None], list[dict[str, Any]]]
@@ -45,6 +46,20 @@ def _env(state: AppState) -> dict[str, Any]:
     return _Env(state)
 
 
+def data_variables(spec: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """(variables holding outside text, those of them that :func:`render` neutralises): what
+    retrieve and tool nodes write; retrieve output is already in ``<document>`` blocks."""
+    tools = {n.out for n in spec.nodes if n.kind == "tool"}
+    retrieved = {n.out for n in spec.nodes if n.kind == "retrieve"}
+    raw = tools | ({"hits"} if retrieved else set())
+    return frozenset(raw | retrieved), frozenset(raw)
+
+
+def reads_data(node: Any, data: frozenset[str]) -> bool:
+    """An llm node whose prompt or system template quotes outside text (it gets the data rule)."""
+    return bool((template_vars(node.prompt) | template_vars(node.system or "")) & data)
+
+
 def _visit(state: AppState, node_id: str) -> dict[str, int]:
     return {node_id: int(state.get("visits", {}).get(node_id, 0)) + 1}
 
@@ -59,6 +74,7 @@ class _Builder:
         self.tools = tools
         self.subapps = subapps
         self.system_prompt = system_prompt
+        self.data, self.raw = data_variables(spec)
 
     def _write(self, state: AppState, node: Any, value: Any, **extra: Any) -> dict[str, Any]:
         """The update for a node that wrote ``value``; the answer variable also ends the turn."""
@@ -74,10 +90,12 @@ class _Builder:
     def llm(self, node: Any) -> Callable[..., dict[str, Any]]:
         def run(state: AppState, config: RunnableConfig) -> dict[str, Any]:
             env = _env(state)
-            system = render(node.system, env) if node.system else self.system_prompt
+            system = render(node.system, env, self.raw) if node.system else self.system_prompt
+            if reads_data(node, self.data):
+                system = with_data_rule(system)
+            prompt = render(node.prompt, env, self.raw)
             reply = self.models(node.model).invoke(
-                [SystemMessage(content=system), HumanMessage(content=render(node.prompt, env))],
-                config)
+                [SystemMessage(content=system), HumanMessage(content=prompt)], config)
             return self._write(state, node, reply.text.strip())
         return run
 
@@ -119,7 +137,7 @@ class _Builder:
 
     def _classify(self, node: Any, env: dict[str, Any], config: RunnableConfig) -> str:
         labels = list(node.classify.choices)
-        prompt = (f"{render(node.classify.prompt, env)}\n\nReply with exactly one of: "
+        prompt = (f"{render(node.classify.prompt, env, self.raw)}\n\nReply with exactly one of: "
                   f"{', '.join(labels)}.")
         text = self.models(node.classify.model).invoke([HumanMessage(content=prompt)], config).text
         low = text.lower()

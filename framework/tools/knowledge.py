@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 
 from framework.tools.errors import ModelRetry
+from framework.tools.untrusted import document_block
 
 SearchFn = Callable[[str, int], list[dict[str, Any]]]
 
@@ -18,13 +19,14 @@ def kb_tool_name(kb_name: str) -> str:
 
 
 def format_hits(hits: list[dict[str, Any]], max_chars: int = 600) -> str:
+    """The hits as numbered ``<document>`` blocks (retrieved text is data, not instructions)."""
     if not hits:
         return "No results."
     lines = []
     for n, hit in enumerate(hits, start=1):
         meta = hit.get("metadata", {})
         title = meta.get("title") or meta.get("doc_id") or hit.get("id", "")
-        lines.append(f"[{n}] {title}: {hit['text'][:max_chars]}")
+        lines.append(document_block(n, title, hit["text"][:max_chars], legacy_sep=": "))
     return "\n".join(lines)
 
 

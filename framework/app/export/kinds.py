@@ -144,7 +144,7 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     return [
         "from pathlib import Path  # noqa: E402",
         "from framework import KnowledgeBase  # noqa: E402",
-        "from framework.agents.rag import citations_for, format_sources, retrieval_query  # noqa: E402",
+        "from framework.agents.rag import answer_prompt, citations_for, retrieval_query  # noqa: E402",
         "from framework.paths import subdir  # noqa: E402",
         f"KNOWLEDGE = {kbs!r}  # folders relative to APP_DIR",
         f"APP_DIR = Path({app_dir!r})  # the folder of the exported app.yaml",
@@ -179,10 +179,8 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
         "    def answer(state: State) -> dict[str, Any]:",
         "        history = state.get('messages', [])[-2 * HISTORY_TURNS:]",
         "        hits = state.get('hits', [])",
-        "        sources = format_sources(hits) if hits else '(no sources found)'",
-        "        prompt = [SystemMessage(content=SYSTEM_PROMPT), *history,",
-        "                  HumanMessage(content=f\"Sources:\\n{sources}\\n\\nQuestion: "
-        "{state['question']}\")]",
+        "        # retrieved text goes in <document> blocks; the system prompt says it is data",
+        "        prompt = answer_prompt(SYSTEM_PROMPT, history, hits, state['question'])",
         "        text = model.invoke(prompt).text.strip()",
         "        return {'messages': [HumanMessage(content=state['question']), "
         "AIMessage(content=text)],",

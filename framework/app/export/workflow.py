@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.agents.expressions import parse_expression
+from framework.agents.workflow import data_variables, reads_data
 from framework.spec.graphs import END, START, WorkflowGraph
 from framework.spec.models import AppSpec
 
@@ -75,12 +76,14 @@ def _target(name: str) -> str:
     return "END" if name == END else repr(name)
 
 
-def _llm(node: Any) -> list[str]:
-    system = f"render({node.system!r}, env)" if node.system else "SYSTEM_PROMPT"
+def _llm(node: Any, data: frozenset[str]) -> list[str]:
+    system = f"render({node.system!r}, env, RAW_VARS)" if node.system else "SYSTEM_PROMPT"
+    if reads_data(node, data):  # it quotes retrieved text or tool output: those are data
+        system = f"with_data_rule({system})"
     return [
         f"    def {node.id}(state: State, config: RunnableConfig) -> dict[str, Any]:",
         "        env = variables(state)",
-        f"        prompt = render({node.prompt!r}, env)",
+        f"        prompt = render({node.prompt!r}, env, RAW_VARS)",
         f"        messages = [SystemMessage(content={system}), HumanMessage(content=prompt)]",
         f"        reply = models[{node.model!r}].invoke(messages, config)",
         f"        return write(state, {node.id!r}, {node.out!r}, reply.text.strip())",
@@ -131,7 +134,7 @@ def _router(node: Any, functions: set[str]) -> list[str]:
         c = node.classify
         lines += [f"        {'else' if branch == 'elif' else 'if True'}:",
                   f"            labels = {list(c.choices)!r}",
-                  f"            prompt = render({c.prompt!r}, env) + "
+                  f"            prompt = render({c.prompt!r}, env, RAW_VARS) + "
                   "'\\n\\nReply with exactly one of: ' + ', '.join(labels) + '.'",
                   f"            text = models[{c.model!r}].invoke([HumanMessage(content=prompt)], "
                   "config).text.lower()",
@@ -194,6 +197,7 @@ def workflow(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     commanders = {n.id for n in g.nodes if n.kind in ("router", "human_approval")}
     edges, approve = _edges(g, commanders)
+    data, raw = data_variables(g)
     functions: set[str] = set()
     body: list[str] = []
     adds: list[str] = []
@@ -208,8 +212,8 @@ def workflow(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
                 [*approve.get(node.id, []), node.on_reject]))
             adds.append(f"    graph.add_node({node.id!r}, {node.id}, destinations=({dests},))")
         else:
-            body += {"llm": _llm, "retrieve": _retrieve, "tool": _tool,
-                     "subapp": _subapp}[node.kind](node)
+            body += _llm(node, data) if node.kind == "llm" else {
+                "retrieve": _retrieve, "tool": _tool, "subapp": _subapp}[node.kind](node)
             adds.append(f"    graph.add_node({node.id!r}, {node.id})")
         body.append("")
     subapps = {n.id: n.app for n in g.nodes if n.kind == "subapp"}
@@ -223,10 +227,13 @@ def workflow(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     ]
     if "tool" in kinds_used:
         head.append("from framework.agents.toolcalls import run_tool_call  # noqa: E402")
+    if any(n.kind == "llm" and reads_data(n, data) for n in g.nodes):
+        head.append("from framework.tools.untrusted import with_data_rule  # noqa: E402")
     if functions:
         head.append("from framework.agents.expressions import FUNCTIONS  # noqa: E402")
         head += [f"{f} = FUNCTIONS[{f!r}]" for f in sorted(functions)]
-    head += [f"ANSWER_VAR = {g.answer!r}", f"ANSWER_NODES = {answer_nodes!r}",
+    head += [f"RAW_VARS = frozenset({sorted(raw)!r})  # tool output: neutralised in prompts",
+             f"ANSWER_VAR = {g.answer!r}", f"ANSWER_NODES = {answer_nodes!r}",
              f"SUBAPPS = {subapps!r}  # node -> app file, relative to the exported app", ""]
     return [
         *head, *HELPERS.splitlines(), "", "",
