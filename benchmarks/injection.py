@@ -33,11 +33,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPENBUILDER_HOME", tempfile.mkdtemp(prefix="ob-bench-"))
 
-from framework.spec.app import App  # noqa: E402
-
 from benchmarks.injection_docs import BENIGN, INJECTIONS, Injection  # noqa: E402
+from framework.app import build  # noqa: E402
+from framework.app.runtime import App  # noqa: E402
 from framework.errors import OpenBuilderError  # noqa: E402
-from framework.spec import build, parse_spec  # noqa: E402
+from framework.spec import parse_spec  # noqa: E402
 from framework.tools.untrusted import unmarked_prompts  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

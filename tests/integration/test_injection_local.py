@@ -10,7 +10,8 @@ import pytest
 
 from benchmarks import injection as bench
 from benchmarks.injection_docs import INJECTIONS
-from framework.spec import build, parse_spec
+from framework.app import build
+from framework.spec import parse_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
