@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo setup dev browser graphviz prepare ui test test-fast lint typecheck clean
+.PHONY: demo setup dev browser graphviz sandbox prepare ui test test-fast lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +40,19 @@ $(VENV)/.setup-dev: pyproject.toml $(LLAMA_WHEEL) | $(BIN)/python
 
 setup: $(VENV)/.setup-all
 
-dev: $(VENV)/.setup-dev browser graphviz
+dev: $(VENV)/.setup-dev browser graphviz sandbox
 
 # Headless Chromium from Debian's packages for the browser test of the builder (root only).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "note: Chromium not installed; the browser test will skip (apt-get install chromium)"; }
+
+# bubblewrap from Debian's packages: the code connector runs Python only inside it (root only).
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) \
+	  || echo "note: bubblewrap not installed; the code tool will refuse to run (apt-get install bubblewrap)"; }
 
 # Graphviz's dot from Debian's packages: `openbuilder graph APP --png FILE` draws offline (root only).
 graphviz:

@@ -28,6 +28,7 @@ from langchain_core.messages import (
 )
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphBubbleUp
 from pydantic import ValidationError
 
 from framework.agents.deadline import current_deadline, invoke_tool
@@ -168,7 +169,7 @@ def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessa
                                    f"call one of: {listed}.", "missing")
     try:
         result = invoke_tool(tool, call.get("args") or {}, current_deadline())
-    except RunTimeoutError:  # past the run's deadline: the run ends
+    except (RunTimeoutError, GraphBubbleUp):  # past the deadline, or waiting for a person
         raise
     except (ModelRetry, ValidationError, TypeError) as exc:
         detail = str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc)

@@ -19,15 +19,15 @@ def _placeholder_parts(spec: AppSpec) -> Any:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from framework.app.wiring import Parts
-    from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
+    from framework.app.wiring import add_configured_tools
+    from framework.tools import kb_tool_name, knowledge_search_tool
 
     parts = Parts(spec)
     for name in ["default", *spec.models]:
         parts._models[name] = FakeListChatModel(responses=["(drawing)"])
-    for cfg in spec.tools:
-        parts.tools[cfg.name] = get_tool(cfg.name, **cfg.settings)
+    add_configured_tools(parts)
     for kb in spec.knowledge:
-        parts.tools[kb_tool_name(kb.name)] = knowledge_search_tool(kb.name, lambda q, k: [])
+        parts.add_tools(kb_tool_name(kb.name), [knowledge_search_tool(kb.name, lambda q, k: [])])
     return parts
 
 

@@ -10,13 +10,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 
-from framework.errors import InputError, PolicyError
+from framework.errors import ConfigError, InputError, PolicyError
 from framework.paths import subdir
 from framework.providers import get_model
 from framework.providers.policy import check_model_id, enforce
 from framework.providers.stack import UsageLedger, build_stack, leaf_models
 from framework.spec.models import AppSpec, KnowledgeConfig
-from framework.tools import get_tool, kb_tool_name, knowledge_search_tool
+from framework.tools import get_tools, kb_tool_name, knowledge_search_tool
 
 
 def knowledge_dir(spec: AppSpec, kb: KnowledgeConfig, folder: Path) -> Path:
@@ -50,6 +50,9 @@ class Parts:
     spec: AppSpec
     knowledge: dict[str, Any] = field(default_factory=dict)
     tools: dict[str, BaseTool] = field(default_factory=dict)
+    """Every tool by its own name."""
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    """A ``tools[]`` entry or MCP server name -> the tools it gave (``openapi``: one per operation)."""
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
     ledger: UsageLedger | None = None
     """Every model attempt of this app (the last 1,000): tokens, cost, latency, errors."""
@@ -73,7 +76,32 @@ class Parts:
         return [h.as_dict() for h in hits[:k]]
 
     def tool_list(self, names: list[str] | None) -> list[BaseTool]:
-        return list(self.tools.values()) if names is None else [self.tools[n] for n in names]
+        """The tools named (a group name stands for all its tools); None: every tool."""
+        if names is None:
+            return list(self.tools.values())
+        out: list[BaseTool] = []
+        for name in names:
+            for one in self.groups.get(name, [name]):
+                if self.tools[one] not in out:
+                    out.append(self.tools[one])
+        return out
+
+    def tool_map(self) -> dict[str, BaseTool]:
+        """Tools by name, plus each one-tool group under its group name (workflow ``tool`` nodes)."""
+        aliases = {g: self.tools[names[0]] for g, names in self.groups.items() if len(names) == 1}
+        return {**aliases, **self.tools}
+
+    def add_tools(self, group: str, tools: list[BaseTool], approval: str = "required") -> None:
+        """Add ``tools`` under ``group``; calls with side effects wait for a person unless
+        ``approval`` is ``never``."""
+        from framework.agents.approval import with_approval
+
+        for one in tools:
+            if one.name in self.tools:
+                raise ConfigError(f"two tools are named {one.name!r} (from {group!r}); rename one "
+                                  "(a connector's 'prefix' setting) or drop one")
+            self.tools[one.name] = with_approval(one) if approval == "required" else one
+        self.groups[group] = [t.name for t in tools]
 
 
 def _one_model(spec: AppSpec, model_id: str, settings: dict[str, Any], path: str) -> BaseChatModel:
@@ -112,9 +140,22 @@ def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
     parts = Parts(spec)
     parts.model("default")  # a bad model id fails before any indexing work
     parts.knowledge = open_knowledge(spec, base_dir, progress=progress)
-    for cfg in spec.tools:
-        parts.tools[cfg.name] = get_tool(cfg.name, **cfg.settings)
+    add_configured_tools(parts)
     for kb_spec in spec.knowledge:
-        parts.tools[kb_tool_name(kb_spec.name)] = knowledge_search_tool(
-            kb_spec.name, _searcher(parts, kb_spec.name), description=kb_spec.description)
+        name = kb_tool_name(kb_spec.name)
+        parts.add_tools(name, [knowledge_search_tool(
+            kb_spec.name, _searcher(parts, kb_spec.name), description=kb_spec.description)])
     return parts
+
+
+def add_configured_tools(parts: Parts) -> None:
+    """The app's ``tools`` (from the registry) and its ``mcp_servers``' tools into ``parts``."""
+    spec = parts.spec
+    for cfg in spec.tools:
+        parts.add_tools(cfg.name, get_tools(cfg.name, **cfg.settings), cfg.approval)
+    for server in spec.mcp_servers:
+        from framework.tools.base import TOOLS
+
+        connect = TOOLS.get("mcp")  # connectors.mcp: (server settings) -> its tools
+        parts.add_tools(server.name, connect(**server.model_dump(exclude={"approval"})),
+                        server.approval)

@@ -19,8 +19,8 @@ from framework.spec.kinds import GRAPHS, GraphSpec
 SPEC_VERSION: Literal[1] = 1
 
 __all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "KnowledgeConfig", "Limits",
-           "Memory", "ModelConfig", "Prompts", "RagGraph", "SPEC_VERSION", "SupervisorGraph",
-           "ToolConfig", "WorkflowGraph"]
+           "McpServerConfig", "Memory", "ModelConfig", "Prompts", "RagGraph", "SPEC_VERSION",
+           "SupervisorGraph", "ToolConfig", "WorkflowGraph"]
 
 
 class _Strict(BaseModel):
@@ -81,8 +81,38 @@ class KnowledgeConfig(_Strict):
 class ToolConfig(_Strict):
     """A tool from the registry (``calculator``, ``datetime``, a connector's tools) and its settings."""
 
-    name: str = Field(min_length=1)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    name: str = Field(min_length=1, description="a registered tool (openbuilder tools list)")
+    settings: dict[str, Any] = Field(default_factory=dict,
+                                     description="the tool's settings (its settings schema); "
+                                     "secrets as references: env:NAME")
+    approval: Literal["required", "never"] = Field(
+        default="required", description="'required': a call with side effects (HTTP POST, SQL "
+        "write, file write, code) waits for a person's approval; 'never': it runs at once")
+
+
+class McpServerConfig(_Strict):
+    """An MCP server whose tools become app tools (named ``NAME_TOOL``): a local program started
+    over stdio (``command``) or a streamable-HTTP ``url``."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+    command: list[str] | None = Field(default=None, min_length=1,
+                                      description="program and arguments, started over stdio")
+    url: str | None = Field(default=None, description="streamable-HTTP endpoint (http/https)")
+    env: dict[str, str] = Field(default_factory=dict,
+                                description="environment for the program; values may be env:NAME")
+    headers: dict[str, str] = Field(default_factory=dict,
+                                    description="HTTP headers; secret values as env:NAME")
+    timeout: float = Field(default=30.0, gt=0, le=600, description="seconds per request")
+    tools: list[str] | None = Field(default=None, description="only these of its tools (default: all)")
+    approval: Literal["required", "never"] = Field(
+        default="required", description="'required': every call waits for a person's approval "
+        "(an MCP tool may do anything); 'never': calls run at once")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerConfig:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give exactly one of 'command' (stdio) or 'url' (streamable HTTP)")
+        return self
 
 
 class Prompts(_Strict):
@@ -123,6 +153,8 @@ class AppSpec(_Strict):
                                            description="more models by name, used by graph parts")
     knowledge: list[KnowledgeConfig] = Field(default_factory=list)
     tools: list[ToolConfig] = Field(default_factory=list)
+    mcp_servers: list[McpServerConfig] = Field(
+        default_factory=list, description="MCP servers whose tools the app may use")
     graph: _Graph = Field(default_factory=RagGraph)  # built on first use: see the module's end
     prompts: Prompts = Field(default_factory=Prompts)
     memory: Memory = Field(default_factory=Memory)
@@ -160,7 +192,8 @@ class AppSpec(_Strict):
     @model_validator(mode="after")
     def _unique_names(self) -> AppSpec:
         for what, names in (("knowledge base", [k.name for k in self.knowledge]),
-                            ("tool", [t.name for t in self.tools])):
+                            ("tool", [t.name for t in self.tools]),
+                            ("MCP server", [m.name for m in self.mcp_servers])):
             if len(names) != len(set(names)):
                 raise ValueError(f"{what} names must be unique")
         if "default" in self.models:

@@ -18,6 +18,9 @@ from framework.registry import Registry
 TOOLS: Registry[Any] = Registry("tool", entry_point_group="openbuilder.tools")
 TOOLS.register("calculator", "framework.tools.builtins:calculator_tool")
 TOOLS.register("datetime", "framework.tools.builtins:datetime_tool")
+# Connectors (``connectors/<name>``) register by import string: nothing here imports them.
+for _name in ("http", "openapi", "sql", "files", "code", "web_search", "mcp"):
+    TOOLS.register(_name, f"connectors.{_name}:tools")
 
 
 def tool(func: Callable[..., Any] | None = None, *, name: str | None = None,
@@ -44,20 +47,33 @@ def register_tool(name: str, target: BaseTool | Callable[..., BaseTool] | str, *
     TOOLS.register(name, target, replace=replace)
 
 
-def get_tool(name: str, **settings: Any) -> BaseTool:
-    """The registered tool ``name`` built with ``settings``; an unknown name lists the valid ones."""
+def get_tools(name: str, **settings: Any) -> list[BaseTool]:
+    """The tools registered as ``name``, built with ``settings``: a factory returns one tool or a
+    list (a connector such as ``openapi`` gives one tool per operation, ``sql`` a query and a
+    schema tool). An unknown name lists the valid ones."""
     target = TOOLS.get(name)
     if isinstance(target, BaseTool):
         if settings:
             raise ConfigError(f"tool {name!r} takes no settings; remove 'settings' from it")
-        return target
+        return [target]
     try:
         built = target(**settings)
     except TypeError as exc:
         raise ConfigError(f"tool {name!r}: bad settings {sorted(settings)}: {exc}") from exc
-    if not isinstance(built, BaseTool):
-        raise ConfigError(f"tool {name!r}: its factory returned {type(built).__name__}, not a tool")
-    return built
+    tools = list(built) if isinstance(built, list | tuple) else [built]
+    for one in tools:
+        if not isinstance(one, BaseTool):
+            raise ConfigError(f"tool {name!r}: its factory returned {type(one).__name__}, "
+                              "not a tool")
+    if not tools:
+        raise ConfigError(f"tool {name!r}: its settings give no tools")
+    return tools
+
+
+def get_tool(name: str, **settings: Any) -> BaseTool:
+    """The registered tool ``name`` built with ``settings`` (a factory of several tools: the
+    first); an unknown name lists the valid ones."""
+    return get_tools(name, **settings)[0]
 
 
 def tool_names() -> list[str]:

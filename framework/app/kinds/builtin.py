@@ -63,7 +63,7 @@ def build_workflow(ctx: BuildContext) -> Built:
     parts = ctx.parts
     subapps = {node.id: ctx.subapp(node.app, f"graph.nodes[{i}].app")
                for i, node in enumerate(g.nodes) if node.kind == "subapp"}
-    graph = build_workflow_graph(g, models=parts.model, retriever=parts.search, tools=parts.tools,
+    graph = build_workflow_graph(g, models=parts.model, retriever=parts.search, tools=parts.tool_map(),
                                  subapps=subapps, system_prompt=ctx.system_prompt())
     return graph, {n.id for n in g.nodes if n.kind == "llm" and n.out == g.answer}
 
