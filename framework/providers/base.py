@@ -7,13 +7,12 @@ prefix (``local``, ``openai``, ``fake``). Other code never branches on the provi
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from framework.errors import ConfigError, MissingSecretError
+from framework.errors import ConfigError
 
 LOCAL_CURRENCY = "local"
 CHARGE_KEY = "openbuilder_charge"
@@ -80,22 +79,6 @@ def split_model_id(model_id: str) -> tuple[str, str]:
             "for example 'local:qwen2.5-coder-0.5b' or 'openai:gpt-4o-mini'"
         )
     return provider, name
-
-
-def resolve_secret(ref: str | None, purpose: str = "") -> str | None:
-    """Resolve a secret reference ``env:NAME``; a plain value is refused so specs never hold keys."""
-    if ref is None:
-        return None
-    if not ref.startswith("env:"):
-        raise ConfigError(
-            f"secret for {purpose or 'this setting'} must be a reference like 'env:OPENAI_API_KEY', "
-            "not a literal value"
-        )
-    name = ref[4:]
-    value = os.environ.get(name)
-    if not value:
-        raise MissingSecretError(name, purpose)
-    return value
 
 
 def attach_profile(model: BaseChatModel, profile: ModelProfile, model_id: str) -> BaseChatModel:

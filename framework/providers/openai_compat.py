@@ -29,7 +29,8 @@ from framework.errors import (
     ModelUnavailableError,
     ToolCallError,
 )
-from framework.providers.base import attach_profile, resolve_secret
+from framework.providers.base import attach_profile
+from framework.secrets import resolve_secret
 from framework.providers.presets import Preset, model_profile, preset
 
 
