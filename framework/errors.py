@@ -15,13 +15,16 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── MissingSecretError      a secret reference whose variable is not set
      │    ├── InputError              an argument or file that cannot be used (empty question, ...)
      │    │    ├── ResumeError         --resume on a thread that is not waiting for anything
+     │    │    ├── VersionConflictError  a save based on a version that is no longer the latest: 409
      │    │    ├── SkipFile            a file ingestion cannot load; reported, then skipped (rag.formats)
      │    │    ├── ExpressionError     an expression outside the safe language (agents.expressions)
      │    │    ├── TemplateError       a prompt template that does not parse (agents.templates)
      │    │    └── RequestTooLargeError  a request over the server's size limits: 413
      │    │         └── BodyTooLarge   the body, found while reading it (server.limits; an HTTPException)
      │    └── PolicyError             a model the app's policy forbids (privacy: local_only)
-     │         └── ServerPolicyError  a spec the server's trust policy refuses (field, rule)
+     │         ├── ServerPolicyError  a spec the server's trust policy refuses (field, rule)
+     │         └── ToolRefusedError   a tool call a guard refused before doing anything (a private
+     │                                address, a write, a path outside the root, no sandbox)
      ├── ModelError                  a chat model failed (transport, server, parse)
      │    ├── ModelUnavailableError   model weights or runtime missing or corrupt
      │    ├── ModelTimeoutError       ONE model call past its timeout (ModelConfig.timeout); the
@@ -232,6 +235,19 @@ class ToolFailedError(AppRunError):
 
 class RunCancelled(AppRunError):
     """The caller cancelled the run (for example, an HTTP client went away)."""
+
+
+class VersionConflictError(InputError):
+    """A save based on version ``base`` of an app whose latest version is now ``latest``."""
+
+    def __init__(self, name: str, base: int | None, latest: int) -> None:
+        self.name, self.base, self.latest = name, base, latest
+        super().__init__(f"app {name!r} changed since you opened it (you edited version {base}, "
+                         f"the latest is {latest}); reload it, apply your change again and save")
+
+
+class ToolRefusedError(PolicyError):
+    """A guard refused a tool call before anything was sent, run or written."""
 
 
 class ResumeError(InputError):
