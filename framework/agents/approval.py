@@ -39,5 +39,5 @@ def with_approval(tool: BaseTool) -> BaseTool:
         return tool.invoke(args)
 
     return StructuredTool(name=tool.name, description=tool.description, func=run,
-                          args_schema=tool.args_schema, metadata=dict(tool.metadata or {}),
+                          args_schema=tool.args_schema or {}, metadata=dict(tool.metadata or {}),
                           handle_tool_error=False)
