@@ -62,6 +62,8 @@ async def _call(client: Any, name: str, args: dict[str, Any], timeout: float) ->
 def call_tool(conn: Connection, remote: str, public: str, args: dict[str, Any]) -> str:
     """Call ``remote`` on the server; failures are ToolFailedError naming the server."""
     timeout = conn.cfg.timeout
+    if conn.closed:
+        raise ToolFailedError(public, ConnectionError(f"{conn.where} was closed with its app"))
     try:
         result = conn.run(_call(conn.session(), remote, args, timeout), timeout + GRACE_S)
     except TimeoutError:

@@ -86,7 +86,6 @@ def _serve_http(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m framework.cli.mcp serve ...``: the same command without the other groups."""
-    from framework.cli.main import EXIT_BAD_INPUT
     from framework.errors import ConfigError, OpenBuilderError
 
     parser = argparse.ArgumentParser(prog="openbuilder")
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return 2  # as framework.cli.main: bad input
     except OpenBuilderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -136,7 +136,7 @@ def tool_listing(apps: AppFolder, key: ApiKey | None) -> list[Any]:
 
 
 def _citation_lines(citations: list[dict[str, Any]]) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for c in citations:
         where = c.get("source") or c.get("title") or c.get("doc_id") or c.get("id") or "?"
         lines.append(f"[{c.get('index', len(lines) + 1)}] {where}")

@@ -6,8 +6,9 @@ Run it as a program (it imports nothing from OpenBuilder, so it needs no ``PYTHO
     python framework/testing/mcp_server_fixture.py --http 8765     # streamable HTTP at /mcp
 
 Tools: ``add(a, b)``, ``echo(text)``, ``slow(seconds)``, ``hang()`` (never answers),
-``fail(message)`` (answers with an error result), ``crash()`` (the process exits mid-call) and
-``getenv(name)`` (what the server's environment holds, to check what leaked into it).
+``fail(message)`` (answers with an error result), ``crash()`` (the process exits mid-call),
+``pid()`` and ``getenv(name)`` (what the server's environment holds, to check what leaked into it).
+:func:`serve_http_in_thread` runs it over HTTP inside a test's own process.
 
 Variants, by argument:
 - ``--malformed-schema``: also lists ``broken`` and ``rootless`` tools whose input schemas are not
@@ -20,9 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 MALFORMED: dict[str, dict[str, Any]] = {
@@ -79,11 +83,41 @@ def make_server(malformed: bool = False) -> Any:
         os._exit(3)
 
     @server.tool()
+    def pid() -> int:
+        """The server's process id."""
+        return os.getpid()
+
+    @server.tool()
     def getenv(name: str) -> str:
         """The value of environment variable ``name`` in the server, or '(unset)'."""
         return os.environ.get(name, "(unset)")
 
     return server
+
+
+@contextlib.contextmanager
+def serve_http_in_thread(malformed: bool = False) -> Iterator[str]:
+    """This server over streamable HTTP on a free loopback port, in a thread of this process;
+    yields its URL (``http://127.0.0.1:PORT/mcp``) and stops it on exit."""
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    app = make_server(malformed=malformed).streamable_http_app()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name=f"mcp-fixture-{port}")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def _hang_http(port: int) -> None:
