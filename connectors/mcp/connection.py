@@ -186,8 +186,9 @@ class Connection:
         except ConfigError:
             raise
         except BaseException as exc:  # noqa: BLE001 - one clear message for every way it fails
+            hint = "; check the URL and any key in 'headers'" if self.cfg.url else ""
             raise ConfigError(f"{self.where} could not be started or reached: "
-                              f"{describe(exc)}{self._tail()}") from None
+                              f"{describe(exc)}{hint}{self._tail()}") from None
         finally:
             if self.stderr is not None:
                 self.stderr.release()

@@ -41,6 +41,10 @@ def schema_problem(schema: Any) -> str | None:
     props = schema.get("properties", {})
     if not isinstance(props, dict) or not all(isinstance(v, dict | bool) for v in props.values()):
         return "the input schema's 'properties' is not an object of schemas"
+    outside = _outside_ref(schema)
+    if outside is not None:
+        return (f"the input schema refers to {outside!r}; only references inside the schema "
+                "('#/...') are allowed (nothing is fetched)")
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         return "the input schema's 'required' is not a list of names"
@@ -48,6 +52,25 @@ def schema_problem(schema: Any) -> str | None:
         validator_class(schema).check_schema(schema)
     except Exception as exc:  # noqa: BLE001 - jsonschema's SchemaError, or a broken $schema
         return f"the input schema is not valid JSON Schema: {getattr(exc, 'message', exc)}"
+    return None
+
+
+def _outside_ref(node: Any, depth: int = 0) -> str | None:
+    """The first ``$ref`` (or ``$dynamicRef``) that does not point inside the schema."""
+    if depth > 64:
+        return "(a schema nested over 64 levels)"
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and not str(value).startswith("#"):
+                return str(value)
+            found = _outside_ref(value, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _outside_ref(value, depth + 1)
+            if found is not None:
+                return found
     return None
 
 
@@ -83,7 +106,11 @@ def model_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def description(server: str, tool: Any) -> str:
-    text = (tool.description or getattr(tool, "title", None) or tool.name or "").strip()
+    """The server's description of a tool (text from outside: cut short, chat-template tokens
+    and our data-block tags made harmless), with where the tool comes from."""
+    from framework.tools.untrusted import neutralise
+
+    text = neutralise((tool.description or getattr(tool, "title", None) or tool.name or "").strip())
     if len(text) > MAX_DESCRIPTION:
         text = text[:MAX_DESCRIPTION] + "..."
     return f"{text} (tool {tool.name!r} of MCP server {server!r})".strip()
