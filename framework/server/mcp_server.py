@@ -157,9 +157,11 @@ def ask(apps: AppFolder, name: str, args: dict[str, Any]) -> tuple[str, dict[str
     data = {"answer": answer.answer, "citations": answer.citations,
             "thread_id": answer.thread_id, "interrupt": answer.interrupt}
     if answer.interrupt:
+        where = apps.specs[name][1]
         text = (f"The app is waiting for a person's approval: "
-                f"{answer.interrupt.get('message', '')} (thread {answer.thread_id}; resume it "
-                f"with: openbuilder run APP --thread {answer.thread_id} --resume approve)")
+                f"{answer.interrupt.get('message', '')} (thread {answer.thread_id}; a person "
+                f"resumes it with: openbuilder run {where} --thread {answer.thread_id} "
+                "--resume approve|reject)")
     else:
         sources = _citation_lines(answer.citations)
         text = answer.answer + ("\n\nSources:\n" + "\n".join(sources) if sources else "")

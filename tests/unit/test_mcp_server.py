@@ -209,3 +209,34 @@ def test_apps_are_built_on_first_use_and_closed(apps: Path) -> None:
     folder.close()
     assert not folder._built
     folder.close()
+
+
+def test_an_app_waiting_for_approval_says_so(tmp_path: Path) -> None:
+    """An app whose agent calls a side-effect tool (here an MCP tool) answers with the pending
+    approval and its thread, not a made-up answer."""
+    import json
+
+    from framework.server.mcp_server import AppFolder, ask
+    from framework.testing.mcp_server_fixture import serve_http_in_thread
+    from tests.unit.helpers_agents import scripted
+
+    call = json.dumps({"tool": "calc_add", "args": {"a": 2, "b": 3}})
+    with serve_http_in_thread() as url:
+        folder = tmp_path / "apps" / "asker"
+        folder.mkdir(parents=True)
+        (folder / "app.yaml").write_text(
+            f"name: asker\n{scripted(call, 'It is 5.')}mcp_servers:\n"
+            f"  - {{name: calc, url: '{url}'}}\ngraph: {{kind: agent}}\n")
+        apps = AppFolder.load(tmp_path / "apps")
+        try:
+            text, data = ask(apps, "asker", {"question": "2+3?", "thread_id": "t9"})
+        finally:
+            from connectors.mcp.connection import _LIVE
+
+            apps.close()
+            for conn in list(_LIVE):  # App.close does not end MCP sessions yet
+                if conn.cfg.url == url:
+                    conn.close()
+    assert data["answer"] == "" and data["interrupt"]["tool"] == "calc_add"
+    assert text.startswith("The app is waiting for a person's approval: Allow calc_add?")
+    assert f"openbuilder run {folder} --thread t9 --resume approve|reject" in text
