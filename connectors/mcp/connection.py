@@ -31,7 +31,10 @@ log = logging.getLogger("openbuilder.connectors.mcp")
 
 MAX_PAGES = 20  # tools/list pages followed
 MAX_TOOLS = 512  # tools kept from one server
-START_MIN_S = 20.0  # starting a program (an interpreter, its imports) is not one request
+# Connecting is not one request: starting a program (an interpreter and its imports) or a
+# handshake of two round trips gets at least this long, whatever the server's ``timeout``.
+START_MIN_S = 20.0
+CONNECT_MIN_S = 5.0
 CLOSE_WAIT_S = 6.0  # a stdio server gets 2 s to exit on EOF, then SIGTERM, then SIGKILL
 _LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
 
@@ -173,9 +176,13 @@ class Connection:
 
     def connect(self) -> None:
         """Open the session (start the program, or reach the URL), within ``timeout``."""
+        import httpx2  # noqa: F401 - imported here, not on the clock
+        import mcp.client.stdio  # noqa: F401
+        import mcp.client.streamable_http  # noqa: F401
+
         ready: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self._owner = asyncio.run_coroutine_threadsafe(self._hold(ready), self._loop_running())
-        allowed = self.cfg.timeout if self.cfg.url else max(self.cfg.timeout, START_MIN_S)
+        allowed = max(self.cfg.timeout, CONNECT_MIN_S if self.cfg.url else START_MIN_S)
         try:
             ready.result(allowed)
         except concurrent.futures.TimeoutError:

@@ -36,7 +36,8 @@ class McpSettings(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict,
                                     description="HTTP headers; credentials as env:NAME")
     timeout: float = Field(default=30.0, gt=0, le=600,
-                           description="seconds to connect, and per tool call")
+                           description="seconds per request (a tool call); connecting gets at "
+                                       "least 5 s, starting a program at least 20 s")
     tools: list[str] | None = Field(default=None,
                                     description="only these of its tools (default: all)")
 

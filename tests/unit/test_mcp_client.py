@@ -145,7 +145,9 @@ def test_a_call_to_a_hanging_tool_fails_within_the_timeout(stdio: dict[str, Base
     assert stdio["fx_echo"].invoke({"text": "still here"}) == "still here"  # session kept
 
 
-def test_a_server_that_never_answers_the_handshake_fails_the_build_in_time() -> None:
+def test_a_server_that_never_answers_the_handshake_fails_the_build_in_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("connectors.mcp.connection.CONNECT_MIN_S", 1.0)
     with hanging_server() as hung:
         started = time.monotonic()
         with pytest.raises(ConfigError, match="did not finish connecting within 1 s"):
