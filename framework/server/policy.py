@@ -9,7 +9,11 @@ A spec saved over HTTP (even with an ``edit`` key) or served from the apps folde
   host, so the server's provider keys never go anywhere else;
 - keep threads where the server's own settings say: no ``checkpoints.url``;
 - reference environment variables (``env:NAME``) only when the name is on the allow-list
-  (``serve --allow-env NAME``).
+  (``serve --allow-env NAME``);
+- give tools only folders and files inside those same roots (``files`` root, SQLite files,
+  OpenAPI documents) and only hosts on the tool allow-list (``serve --allow-tool-host HOST``:
+  HTTP/OpenAPI/web-search prefixes, SQL servers, MCP URLs); start MCP servers as programs only
+  when the server allows it (``serve --allow-mcp-command``).
 
 Each check returns ``(field, rule)`` pairs; :func:`check` raises them as a
 :class:`~framework.errors.ServerPolicyError`.
@@ -45,6 +49,10 @@ class ServerPolicy:
     data_dir: Path
     model_hosts: frozenset[str] = field(default_factory=frozenset)
     env_names: frozenset[str] = field(default_factory=frozenset)
+    tool_hosts: frozenset[str] = field(default_factory=frozenset)
+    """Hosts tools (HTTP, OpenAPI, web search, SQL servers, MCP URLs) may reach."""
+    mcp_commands: bool = False
+    """Whether an app may start MCP servers as programs on this machine."""
 
     def roots(self, app_dir: Path, *, data_folder: bool = True) -> list[Root]:
         """Where knowledge may live: the app's folder, and the data folder when allowed."""
@@ -113,16 +121,18 @@ def parse_host(entry: str) -> tuple[str, int | None]:
     return host, int(port) if port else None
 
 
-def host_allowed(url: str, hosts: frozenset[str]) -> bool:
-    """Whether ``url`` is http(s) to an allow-listed host (entries as :func:`parse_host` reads)."""
+def host_allowed(url: str, hosts: frozenset[str],
+                 ports: dict[str, int] = _DEFAULT_PORTS) -> bool:
+    """Whether ``url`` is http(s) (or a scheme of ``ports``) to an allow-listed host (entries as
+    :func:`parse_host` reads)."""
     try:
         parts = urlsplit(url.strip())
         host, port = (parts.hostname or "").lower(), parts.port
     except ValueError:
         return False
-    if not host or parts.scheme not in _DEFAULT_PORTS:
+    if not host or parts.scheme not in ports:
         return False
-    port = port or _DEFAULT_PORTS[parts.scheme]
+    port = port or ports[parts.scheme]
     for entry in hosts:
         try:
             name, entry_port = parse_host(entry)
@@ -182,7 +192,19 @@ def violations(spec: Any, policy: ServerPolicy, app_dir: Path, *, data_folder: b
                                   extra),
             *model_host_violations(spec, policy.model_hosts),
             *checkpoint_violations(spec),
-            *env_violations(spec, policy.env_names)]
+            *env_violations(spec, policy.env_names),
+            *tool_violations(spec, policy, app_dir, policy.roots(app_dir, data_folder=data_folder),
+                             extra)]
+
+
+def tool_violations(spec: Any, policy: ServerPolicy, app_dir: Path, roots: Sequence[Root],
+                    extra: Sequence[Path] = ()) -> list[Violation]:
+    """Tool settings and MCP servers that would reach past the server's policy (rules in
+    :mod:`framework.server.tool_policy`)."""
+    from framework.server.tool_policy import mcp_violations, tool_setting_violations
+
+    return [*tool_setting_violations(spec, policy.tool_hosts, app_dir, roots, extra),
+            *mcp_violations(spec, policy.tool_hosts, policy.mcp_commands)]
 
 
 def check(spec: Any, policy: ServerPolicy, app_dir: Path, **kwargs: Any) -> None:
