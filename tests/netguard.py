@@ -3,8 +3,9 @@
 ``net`` (a fixture) patches ``socket.socket.connect``/``connect_ex``, ``socket.create_connection``
 and ``socket.getaddrinfo``: a connect to anything but 127.0.0.0/8 or ::1 fails the test (and is
 recorded), and a name lookup is answered only from ``net.hosts`` (a fake DNS the test fills in),
-``localhost`` and IP literals: nothing reaches a real resolver either. Use it in every test that
-could make a request; assert ``net.connects`` to show a refusal happened before any connection.
+``localhost`` and IP literals (``net.lookups`` records the names): nothing reaches a real
+resolver either. Use it in every test that could make a request; assert ``net.connects`` to
+show a refusal happened before any connection.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ class NetGuard:
         self.connects.append((str(ip), port))
 
     def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        self.lookups.append(name)
+        name = host.decode() if isinstance(host, bytes) else f"{host}"
+        try:
+            ipaddress.ip_address(name.split("%")[0])
+        except ValueError:
+            self.lookups.append(name)  # names only: a literal needs no resolver
         if name.lower() in self.hosts:
             addresses = self.hosts[name.lower()]
         elif name.lower() == "localhost":
@@ -176,11 +180,12 @@ class LocalServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.routes: dict[str, tuple[int, bytes, str, dict[str, str]]] = {}
         self.streamed = 0
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.server_address[0]}:{self.server_address[1]}"
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
 
     def route(self, path: str, body: bytes | str, kind: str = "text/plain; charset=utf-8",
               status: int = 200, headers: dict[str, str] | None = None) -> None:

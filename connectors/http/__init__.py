@@ -99,7 +99,7 @@ def tools(**settings: Any) -> list[BaseTool]:
     cfg: HttpSettings = settings_from(HttpSettings, settings, "http")
     guard = Guard(cfg.allow, cfg.allow_private, cfg.private_networks)
     client = GuardedClient(guard, cfg, truncate=cfg.truncate)
-    allowed = list(dict.fromkeys(cfg.methods))
+    allowed: list[str] = list(dict.fromkeys(cfg.methods))
 
     def call(**raw: Any) -> dict[str, Any]:
         args = HttpArgs.model_validate(raw)

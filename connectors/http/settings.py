@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+DEFAULT_METHODS: tuple[Method, ...] = ("GET", "HEAD", "POST")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SENSITIVE = re.compile(r"authorization|cookie|key|token|secret|password|signature", re.IGNORECASE)
 FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection",
@@ -65,7 +66,7 @@ class HttpSettings(NetworkSettings):
         min_length=1, description="URL prefixes (https://api.example.com/v1) or hosts "
         "(example.com, example.com:8080) the tool may reach; nothing else is allowed")
     methods: list[Method] = Field(
-        default_factory=lambda: ["GET", "HEAD", "POST"],
+        default_factory=lambda: list(DEFAULT_METHODS),
         description="HTTP methods the tool may use; all but GET and HEAD wait for a person's "
         "approval in an app")
     max_chars: int = Field(default=20_000, gt=0, le=1_000_000,
