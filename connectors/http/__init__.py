@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.http.client import GuardedClient, Response
 from connectors.http.guard import Guard
+from connectors.http.htmltext import html_to_text
 from connectors.http.settings import READ_METHODS, HttpSettings, NetworkSettings, check_header_name
 from framework.errors import ConfigError
 from framework.tools import Capabilities, declare
@@ -54,14 +55,17 @@ def encode_body(body: Any) -> tuple[bytes | None, dict[str, str]]:
     return json.dumps(body).encode(), {"Content-Type": "application/json"}
 
 
-def render(response: Response, max_chars: int) -> dict[str, Any]:
-    """What the model sees: status, type, final URL and the text (cut with a note)."""
+def render(response: Response, max_chars: int, html_text: bool = True) -> dict[str, Any]:
+    """What the model sees: status, type, final URL and the text (cut with a note); HTML as its
+    readable text unless ``html_text`` is off."""
     out: dict[str, Any] = {"status": response.status, "content_type": response.content_type,
                            "url": response.url}
     if not response.is_text():
         out["text"] = f"(binary content, {len(response.content):,} bytes, not shown)"
         return out
     text = response.text()
+    if html_text and "html" in response.content_type.lower():
+        text = html_to_text(text)
     notes = []
     if response.truncated:
         notes.append(f"the response was larger than max_bytes; only the first "
@@ -107,7 +111,7 @@ def tools(**settings: Any) -> list[BaseTool]:
         content, body_headers = encode_body(args.body)
         response = client.request(method, args.url, content=content,
                                   headers={**body_headers, **(args.headers or {})})
-        return render(response, cfg.max_chars)
+        return render(response, cfg.max_chars, cfg.html_text)
 
     tool = StructuredTool(
         name="http", func=call, args_schema=HttpArgs,

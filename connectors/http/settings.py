@@ -71,6 +71,8 @@ class HttpSettings(NetworkSettings):
         "approval in an app")
     max_chars: int = Field(default=20_000, gt=0, le=1_000_000,
                            description="longest text given back; longer text is cut with a note")
+    html_text: bool = Field(default=True, description="give back an HTML page as its readable "
+                            "text (markup, scripts and styles dropped)")
     truncate: bool = Field(default=False,
                            description="give back the first max_bytes of a larger response "
                            "(with a note) instead of refusing it")

@@ -6,6 +6,7 @@ import json
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+from framework.app.runtime import App
 from tests import netguard
 from tests.netguard import LocalServer, NetGuard
 from tests.unit.helpers_agents import app_from, scripted
@@ -14,7 +15,7 @@ net = netguard.net  # fixtures: the socket guard and a loopback server
 server = netguard.server
 
 
-def _app(server: LocalServer, approval: str = "required"):  # type: ignore[no-untyped-def]
+def _app(server: LocalServer, approval: str = "required") -> App:
     call = json.dumps({"tool": "http", "args": {"url": f"{server.url}/echo", "method": "POST",
                                                  "body": {"order": 42}}})
     text = ("spec_version: 1\nname: poster\n" + scripted(call, "Posted the order.") + f"""\
