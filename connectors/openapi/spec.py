@@ -16,7 +16,9 @@ import yaml
 from framework.errors import ConfigError
 
 METHODS = ("get", "put", "post", "delete", "patch", "head")
-MAX_DEPTH = 12
+MAX_DEPTH = 200
+MAX_REFS = 6
+MAX_NODES = 200_000
 MAX_OPERATIONS = 200
 PARAM = re.compile(r"\{([^{}/]+)\}")
 
@@ -71,6 +73,7 @@ class Resolver:
     def __init__(self, document: dict[str, Any], source: str) -> None:
         self.document = document
         self.source = source
+        self.nodes = 0
 
     def ref(self, pointer: str, where: str) -> Any:
         if not isinstance(pointer, str) or not pointer.startswith("#/"):
@@ -85,16 +88,23 @@ class Resolver:
             node = node[part]
         return node
 
-    def deref(self, node: Any, where: str, depth: int = 0) -> Any:
-        """``node`` with every local reference replaced (recursion cut at MAX_DEPTH)."""
-        if depth > MAX_DEPTH:
-            return {}
+    def deref(self, node: Any, where: str, depth: int = 0, refs: int = 0) -> Any:
+        """``node`` with every local reference replaced; a chain of more than MAX_REFS references
+        (a recursive schema) is cut to ``{}``, and a document that expands past MAX_NODES
+        (references multiplying) is refused."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise SpecProblem(f"OpenAPI document {self.source}: {where}: schemas expand past "
+                              f"{MAX_NODES:,} nodes or {MAX_DEPTH} levels; simplify them or pick "
+                              "fewer operations")
         if isinstance(node, dict):
             if "$ref" in node:
-                return self.deref(self.ref(node["$ref"], where), where, depth + 1)
-            return {k: self.deref(v, where, depth + 1) for k, v in node.items()}
+                if refs >= MAX_REFS:
+                    return {}
+                return self.deref(self.ref(node["$ref"], where), where, depth + 1, refs + 1)
+            return {k: self.deref(v, where, depth + 1, refs) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.deref(v, where, depth + 1) for v in node]
+            return [self.deref(v, where, depth + 1, refs) for v in node]
         return node
 
 

@@ -207,3 +207,16 @@ def test_an_oversized_document_is_refused(tmp_path: Path) -> None:
     spec = write(tmp_path, document("http://api.example.test"))
     with pytest.raises(ConfigError, match="max_spec_bytes"):
         get_tools("openapi", spec=spec, allow=["api.example.test"], max_spec_bytes=100)
+
+
+def test_references_that_multiply_are_refused_not_expanded(net: NetGuard, tmp_path: Path) -> None:
+    doc = document("http://api.example.test")
+    schemas = doc["components"]["schemas"]
+    for level in range(8):  # each level refers to the next ten times: 10**8 nodes if expanded
+        schemas[f"L{level}"] = {"type": "object", "properties": {
+            f"p{i}": {"$ref": f"#/components/schemas/L{level + 1}"} for i in range(10)}}
+    schemas["L8"] = {"type": "string"}
+    doc["paths"]["/echo"]["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/L0"}
+    with pytest.raises(ConfigError, match="expand past"):
+        get_tools("openapi", spec=write(tmp_path, doc), allow=["api.example.test"])
