@@ -6,7 +6,8 @@ A request is allowed only when
   user name or password, and its path has no encoded dots or slashes;
 - it falls under one of the settings' ``allow`` entries: a URL prefix (``https://api.example.com/v1``:
   same scheme, host and port, and a path at or below ``/v1``) or a bare host (``api.example.com``,
-  ``api.example.com:8443``: any path, http or https);
+  ``api.example.com:8443``: any path, http or https); ``*.example.com`` matches subdomains and
+  ``https://*`` any host (the address rules below still apply);
 - the host name, resolved once, gives only addresses that are public, or private ones the settings
   allow (``allow_private`` for loopback/private/link-local; ``private_networks`` for exact networks).
   Cloud metadata addresses, multicast, reserved and unspecified addresses are refused unless a
@@ -74,10 +75,17 @@ class _Prefix:
         if self.scheme is not None and scheme != self.scheme:
             return False
         want_port = self.port if self.port is not None else DEFAULT_PORTS[scheme]
-        if host != self.host or port != want_port:
+        if not self._host_matches(host) or port != want_port:
             return False
         base = self.path.rstrip("/")
         return not base or path == base or path.startswith(base + "/")
+
+    def _host_matches(self, host: str) -> bool:
+        if self.host == "*":
+            return True
+        if self.host.startswith("*."):
+            return host.endswith(self.host[1:])
+        return host == self.host
 
 
 def _refuse(message: str) -> ToolRefusedError:

@@ -263,3 +263,14 @@ def test_settings_schema_is_strict_and_described() -> None:
     schema = tools.settings_model.model_json_schema()  # type: ignore[attr-defined]
     assert schema["required"] == ["allow"] and schema.get("additionalProperties") is False
     assert all(p.get("description") for p in schema["properties"].values())
+
+
+def test_wildcard_entries_allow_hosts_but_never_private_addresses(net: NetGuard) -> None:
+    net.hosts.update({"docs.example.test": ["10.0.0.8"], "example.test.evil": ["10.0.0.9"]})
+    refused(http(allow=["*.example.test"]), {"url": "http://example.test.evil/"}, "not under")
+    refused(http(allow=["*.example.test"]), {"url": "http://docs.example.test/"}, "10.0.0.8",
+            "private")
+    refused(http(allow=["https://*"]), {"url": "http://docs.example.test/"}, "not under")
+    refused(http(allow=["https://*"]), {"url": "https://docs.example.test/"}, "private")
+    refused(http(allow=["https://*"]), {"url": "https://169.254.169.254/"}, "metadata")
+    assert net.connects == []
