@@ -9,6 +9,7 @@ environment are ignored (``trust_env=False``): nothing is sent anywhere the guar
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass, field
 from email.message import Message
@@ -19,7 +20,7 @@ import httpx
 
 from connectors.http.guard import Guard, Target
 from connectors.http.settings import NetworkSettings
-from framework.errors import ToolFailedError, ToolRefusedError
+from framework.errors import ConfigError, ToolFailedError, ToolRefusedError
 from framework.secrets import resolve_secret
 
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -63,6 +64,15 @@ class GuardedClient:
         self.truncate = truncate
         self.tool = tool
 
+    def _verify(self) -> ssl.SSLContext | bool:
+        if not self.settings.ca_bundle:
+            return True
+        try:
+            return ssl.create_default_context(cafile=self.settings.ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"ca_bundle {self.settings.ca_bundle}: cannot be used ({exc})") \
+                from None
+
     def _configured_headers(self) -> dict[str, str]:
         out = {}
         for name, value in self.settings.headers.items():
@@ -103,7 +113,7 @@ class GuardedClient:
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host
         try:
-            with httpx.Client(trust_env=False, follow_redirects=False,
+            with httpx.Client(trust_env=False, follow_redirects=False, verify=self._verify(),
                               timeout=httpx.Timeout(left)) as client:
                 request = client.build_request(method, target.ip_url(), content=content,
                                                headers=sent, extensions=extensions)

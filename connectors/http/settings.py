@@ -40,6 +40,8 @@ class NetworkSettings(BaseModel):
                            description="largest response body read, in bytes")
     timeout: float = Field(default=20.0, gt=0, le=600,
                            description="seconds for the whole request, redirects included")
+    ca_bundle: str | None = Field(default=None, description="PEM file of certificate "
+                                  "authorities to trust for https instead of the system's")
     max_redirects: int = Field(default=5, ge=0, le=20,
                                description="redirects followed (each one checked again)")
 
