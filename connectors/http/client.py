@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import httpx
 
 from connectors.http.guard import Guard, Target
-from connectors.http.settings import NetworkSettings
+from connectors.http.settings import READ_METHODS, NetworkSettings
 from framework.errors import ConfigError, ToolFailedError, ToolRefusedError
 from framework.secrets import resolve_secret
 
@@ -95,7 +95,12 @@ class GuardedClient:
                 return response
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, content = "GET", None
+            previous = target
             target = self.guard.target(urljoin(target.url, location))
+            if method not in READ_METHODS and target.origin != previous.origin:
+                raise ToolRefusedError(
+                    f"refused to send {method} on to {target.url} (a redirect from "
+                    f"{previous.url}): a request with side effects goes only where it was approved")
             hops.append(target.url)
             if target.origin != first_origin:  # never carry credentials to another origin
                 extra = {k: v for k, v in (headers or {}).items()

@@ -274,3 +274,13 @@ def test_wildcard_entries_allow_hosts_but_never_private_addresses(net: NetGuard)
     refused(http(allow=["https://*"]), {"url": "https://docs.example.test/"}, "private")
     refused(http(allow=["https://*"]), {"url": "https://169.254.169.254/"}, "metadata")
     assert net.connects == []
+
+
+def test_a_post_is_never_sent_on_to_another_origin_by_a_redirect(
+        net: NetGuard, server: LocalServer) -> None:
+    with LocalServer() as other:
+        server.route("/moved", b"", status=307, headers={"Location": f"{other.url}/echo"})
+        tool = http(allow=[server.url, other.url], allow_private=True)
+        refused(tool, {"url": f"{server.url}/moved", "method": "POST", "body": "x"},
+                "refused to send POST", other.url)
+        assert other.requests == []
