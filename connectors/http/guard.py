@@ -114,6 +114,11 @@ def _split(url: str, what: str = "URL") -> tuple[str, str, int, str, str]:
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise _refuse(f"refused {what} {url[:200]!r}: it names no host")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise _refuse(f"refused {what} {url[:200]!r}: its host name is not valid") from None
     return scheme, host, port, _normal_path(parts.path, url), parts.query
 
 
@@ -142,7 +147,8 @@ def parse_allow(entry: str) -> _Prefix:
     if not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise _refuse(f"refused allow entry {entry!r}: give a URL prefix (https://host/path) or a "
                       "host (host or host:port)")
-    return _Prefix(None, parts.hostname.rstrip(".").lower(), parts.port, "")
+    _, host, _, _, _ = _split("http://" + text, "allow entry")
+    return _Prefix(None, host, parts.port, "")
 
 
 def parse_networks(entries: list[str]) -> list[Network]:

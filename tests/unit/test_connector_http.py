@@ -284,3 +284,9 @@ def test_a_post_is_never_sent_on_to_another_origin_by_a_redirect(
         refused(tool, {"url": f"{server.url}/moved", "method": "POST", "body": "x"},
                 "refused to send POST", other.url)
         assert other.requests == []
+
+
+def test_international_names_are_checked_in_their_ascii_form(net: NetGuard) -> None:
+    net.hosts["xn--bcher-kva.example"] = ["10.2.3.4"]
+    refused(http(allow=["bücher.example"]), {"url": "http://BÜCHER.example/"}, "10.2.3.4")
+    assert net.lookups == ["xn--bcher-kva.example"] and net.connects == []

@@ -198,12 +198,12 @@ def test_a_malformed_document_is_a_config_error_naming_the_problem(
     ({"spec": "a.yaml"}, "allow"),
     ({"spec": "a.yaml", "allow": ["x.test"], "headers": {"X-Api-Key": "literal"}}, "reference"),
 ])
-def test_bad_settings(settings: dict[str, Any], word: str) -> None:
+def test_bad_settings(net: NetGuard, settings: dict[str, Any], word: str) -> None:
     with pytest.raises(ConfigError, match=word):
         get_tools("openapi", **settings)
 
 
-def test_an_oversized_document_is_refused(tmp_path: Path) -> None:
+def test_an_oversized_document_is_refused(net: NetGuard, tmp_path: Path) -> None:
     spec = write(tmp_path, document("http://api.example.test"))
     with pytest.raises(ConfigError, match="max_spec_bytes"):
         get_tools("openapi", spec=spec, allow=["api.example.test"], max_spec_bytes=100)

@@ -121,7 +121,8 @@ def test_keyed_backends_answers_are_read(backend: str, data: dict[str, Any]) -> 
     ({"backend": "google", "url": "https://g.example"}, ConfigError, "backend"),
     ({"url": "file:///etc/passwd"}, ToolRefusedError, "only http"),
 ])
-def test_bad_settings_are_refused(settings: dict[str, Any], error: type[Exception], word: str) -> None:
+def test_bad_settings_are_refused(net: NetGuard, settings: dict[str, Any], error: type[Exception],
+                                  word: str) -> None:
     with pytest.raises(error, match=word):
         search(**settings)
 
