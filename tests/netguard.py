@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,7 @@ class NetGuard:
     connects: list[tuple[str, int]] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)
     escapes: list[Any] = field(default_factory=list)
+    dns_delay: float = 0.0  # seconds every fake lookup takes (a slow resolver)
 
     def reset(self) -> None:
         self.connects.clear()
@@ -54,6 +56,7 @@ class NetGuard:
             ipaddress.ip_address(name.split("%")[0])
         except ValueError:
             self.lookups.append(name)  # names only: a literal needs no resolver
+            time.sleep(self.dns_delay)
         if name.lower() in self.hosts:
             addresses = self.hosts[name.lower()]
         elif name.lower() == "localhost":

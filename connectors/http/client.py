@@ -61,6 +61,7 @@ class GuardedClient:
                  tool: str = "http") -> None:
         self.guard = guard
         self.settings = settings
+        guard.dns_timeout = min(guard.dns_timeout, settings.timeout)
         self.truncate = truncate
         self.tool = tool
 

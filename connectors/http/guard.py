@@ -23,7 +23,10 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from framework.errors import ToolRefusedError
@@ -195,16 +198,33 @@ def address_problem(ip: IP, allow_private: bool, networks: list[Network]) -> str
     return None
 
 
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="openbuilder-dns")
+
+
+def _lookup(host: str, port: int, timeout: float) -> list[Any]:
+    """``getaddrinfo`` bounded in time (a resolver that hangs cannot hold the call)."""
+    future = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        raise _refuse(f"refused host {host!r}: its name did not resolve within {timeout:g} s") \
+            from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise _refuse(f"refused host {host!r}: its name does not resolve ({exc})") from None
+
+
 class Guard:
     """Checks URLs against ``allow`` and the addresses their names resolve to."""
 
     def __init__(self, allow: list[str], allow_private: bool = False,
-                 private_networks: list[str] | None = None, setting: str = "allow") -> None:
+                 private_networks: list[str] | None = None, setting: str = "allow",
+                 dns_timeout: float = 10.0) -> None:
         self.allow = list(allow)
         self.prefixes = [parse_allow(a) for a in allow]
         self.allow_private = allow_private
         self.networks = parse_networks(private_networks or [])
         self.setting = setting
+        self.dns_timeout = dns_timeout
 
     def check_url(self, url: str) -> tuple[str, str, int, str, str]:
         """The URL's parts when it is allowed by scheme and prefix (no name lookup yet)."""
@@ -225,10 +245,7 @@ class Guard:
         if literal is not None:
             found = [literal]
         else:
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except (socket.gaierror, UnicodeError) as exc:
-                raise _refuse(f"refused host {host!r}: its name does not resolve ({exc})") from None
+            infos = _lookup(host, port, self.dns_timeout)
             found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         for ip in found:
             problem = address_problem(ip, self.allow_private, self.networks)

@@ -290,3 +290,12 @@ def test_international_names_are_checked_in_their_ascii_form(net: NetGuard) -> N
     net.hosts["xn--bcher-kva.example"] = ["10.2.3.4"]
     refused(http(allow=["bücher.example"]), {"url": "http://BÜCHER.example/"}, "10.2.3.4")
     assert net.lookups == ["xn--bcher-kva.example"] and net.connects == []
+
+
+def test_a_resolver_that_hangs_is_cut_at_the_timeout(net: NetGuard) -> None:
+    net.hosts["slow.example.test"] = ["93.184.216.34"]
+    net.dns_delay = 3.0
+    started = time.monotonic()
+    refused(http(allow=["slow.example.test"], timeout=0.5), {"url": "http://slow.example.test/"},
+            "did not resolve within 0.5 s")
+    assert time.monotonic() - started < 2 and net.connects == []
