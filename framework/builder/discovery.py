@@ -1,9 +1,10 @@
-"""Find the apps the builder offers (no Streamlit here, so it is testable on its own)."""
+"""Kept for old imports: the builder now finds apps through ``services/apps.py``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from framework.builder.services.apps import APP_FILE
 from framework.settings import settings
 
 
@@ -14,5 +15,5 @@ def apps_dir() -> Path:
 def find_apps(folder: Path | None = None) -> dict[str, Path]:
     """App name (its folder) -> app.yaml, sorted, demo app ``kb_qa`` first."""
     root = folder or apps_dir()
-    found = {p.parent.name: p for p in sorted(root.glob("*/app.yaml"))} if root.is_dir() else {}
+    found = {p.parent.name: p for p in sorted(root.glob(f"*/{APP_FILE}"))} if root.is_dir() else {}
     return dict(sorted(found.items(), key=lambda kv: (kv[0] != "kb_qa", kv[0])))
