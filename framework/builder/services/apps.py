@@ -9,6 +9,7 @@ nothing. The folder name is the app's name (the spec's ``name`` must match it).
 
 from __future__ import annotations
 
+import builtins
 import re
 import shutil
 import time
@@ -179,7 +180,7 @@ class AppsService:
 
         check_knowledge(spec, folder, self.home)
 
-    def templates(self) -> list[Template]:
+    def templates(self) -> builtins.list[Template]:
         return templates()
 
     def template(self, key: str) -> Template:
