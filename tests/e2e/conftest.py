@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.dom import Shots
-from tests.e2e.processes import ROOT, STARTED, UiProcess, describe, group_members, port_open
+from tests.e2e.processes import ROOT, STARTED, UiProcess, describe, port_open
 
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -41,7 +41,7 @@ def need_chromium() -> str:
 @pytest.fixture(scope="session", autouse=True)
 def _no_server_outlives_the_session() -> Iterator[None]:
     yield
-    left = [(ui, group_members(ui.pgid)) for ui in STARTED if ui.proc is not None]
+    left = [(ui, ui.alive()) for ui in STARTED]
     leaks = [(ui, pids) for ui, pids in left if pids or port_open(ui.port)]
     for ui, _ in leaks:
         ui.kill_all()
@@ -55,11 +55,11 @@ def start_ui(tmp: Path, **env: str) -> UiProcess:
 
 @pytest.fixture(scope="module")
 def builder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiProcess]:
-    """``openbuilder ui`` on an empty apps folder; hash embeddings keep indexing fast. Stopped with
-    SIGTERM at the end, and the module fails if that leaves anything running."""
+    """``openbuilder ui`` on an empty apps folder, stopped with SIGTERM at the end; the module
+    fails if that leaves anything running."""
     need_chromium()
     tmp = tmp_path_factory.mktemp("builder")
-    ui = start_ui(tmp, OPENBUILDER_EMBEDDING_MODEL="hash")
+    ui = start_ui(tmp)
     try:
         yield ui
     finally:

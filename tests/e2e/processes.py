@@ -147,6 +147,7 @@ class UiProcess:
         """Send ``sig`` to the command (or, ``group=True``, to its whole group as a terminal's
         Ctrl-C does) and wait for the command to exit; returns its exit status (None: still running)."""
         assert self.proc is not None
+        self.children = sorted(set(self.children) | set(descendants(self.proc.pid)))
         if group:
             os.killpg(self.pgid, sig)
         else:
@@ -156,11 +157,18 @@ class UiProcess:
         except subprocess.TimeoutExpired:
             return None
 
+    def alive(self) -> list[int]:
+        """Live processes of this run: its group, and every process seen below the command (a
+        server in a session of its own is found that way even after it was orphaned)."""
+        if self.proc is None:
+            return []
+        return sorted(set(group_members(self.pgid)) | {p for p in self.children if _stat(p)})
+
     def leftovers(self, grace: float = 10) -> list[int]:
         """Processes this run started that are still alive after ``grace`` seconds."""
         deadline = time.monotonic() + grace
         while True:
-            alive = sorted(set(group_members(self.pgid)) | {p for p in self.children if _stat(p)})
+            alive = self.alive()
             if not alive or time.monotonic() >= deadline:
                 return alive
             time.sleep(0.2)
@@ -168,7 +176,7 @@ class UiProcess:
     def kill_all(self) -> None:
         """Last resort so a failing test does not leak: SIGKILL the whole group and close the log."""
         if self.proc is not None:
-            for pid in [*group_members(self.pgid), *self.children]:
+            for pid in self.alive():
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -1,6 +1,7 @@
 """Stopping ``openbuilder ui`` stops the Streamlit server it started: SIGTERM (a service manager,
-``kill``), SIGINT to the command alone (``kill -INT``) and Ctrl-C in a terminal (SIGINT to the
-whole foreground group). Each run ends with no process of its group alive and its port closed."""
+``kill``), SIGINT to the command alone (``kill -INT``), Ctrl-C in a terminal (SIGINT to the
+whole foreground group) and a closed terminal (SIGHUP). Each run ends with nothing it started
+alive and its port closed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
     pytest.param(signal.SIGTERM, False, id="sigterm"),
     pytest.param(signal.SIGINT, False, id="sigint-command"),
     pytest.param(signal.SIGINT, True, id="ctrl-c-group"),
+    pytest.param(signal.SIGHUP, False, id="sighup-terminal-closed"),
 ])
 def test_stopping_ui_leaves_no_streamlit(tmp_path: Path, sig: int, group: bool) -> None:
     ui = UiProcess(apps=tmp_path / "apps", home=tmp_path / "home").start()
