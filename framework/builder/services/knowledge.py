@@ -36,7 +36,7 @@ _LOCKS: dict[str, threading.Lock] = {}
 _GUARD = threading.Lock()
 
 __all__ = ["SEARCH_MODES", "Document", "KbInfo", "PreviewHit", "create_base", "delete_documents",
-           "documents", "find", "formats", "last_report", "opened", "search", "stats"]
+           "documents", "find", "formats", "last_report", "opened", "search", "stamp", "stats"]
 
 
 @dataclass
@@ -304,3 +304,17 @@ def last_report(info: KbInfo) -> dict[str, Any] | None:
 def as_dicts(items: list[Any]) -> list[dict[str, Any]]:
     return [asdict(item) for item in items]
 
+
+
+def stamp(spec: AppSpec, base_dir: Path) -> str:
+    """Changes when a file in any knowledge folder of ``spec`` is added, removed or changed: a
+    built app cached under it is rebuilt (and so synced) after an upload or a delete."""
+    parts = []
+    for info in bases(spec, base_dir):
+        if not info.folder.is_dir():
+            parts.append(f"{info.name}:missing")
+            continue
+        files = [p for p in info.folder.rglob("*") if p.is_file()]
+        newest = max((p.stat().st_mtime_ns for p in files), default=0)
+        parts.append(f"{info.name}:{len(files)}:{newest}")
+    return "|".join(parts)
