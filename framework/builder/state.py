@@ -115,6 +115,14 @@ def set_draft(spec: AppSpec) -> Current:
     return updated
 
 
+def mark_draft() -> Current:
+    """There are unsaved changes that do not validate yet (the spec stays the last valid one)."""
+    now = _required()
+    updated = replace(now, draft=True)
+    _put(updated)
+    return updated
+
+
 def mark_saved(version: int, spec: AppSpec | None = None) -> Current:
     """The current spec (or ``spec``) was saved as ``version``."""
     now = _required()

@@ -30,16 +30,11 @@ def field_errors(exc: BaseException) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     if isinstance(exc, SpecError):
         for problem in exc.problems:
-            found.setdefault(problem.path or "", []).append(_plain(problem))
+            found.setdefault(problem.path or "", []).append(problem.message)
     elif isinstance(exc, ServerPolicyError):
         for path, rule in exc.violations:
             found.setdefault(path, []).append(rule)
     return found
-
-
-def _plain(problem: SpecError) -> str:
-    message = problem.message
-    return f"{message} (line {problem.line})" if problem.line else message
 
 
 def describe(exc: BaseException) -> str:
