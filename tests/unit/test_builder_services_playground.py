@@ -138,3 +138,12 @@ def test_describe_and_parse_edit() -> None:
     line = usage_line({"total_tokens": 3, "input_tokens": 2, "output_tokens": 1, "cost": 0.0012,
                        "currency": "USD"}, 1.5)
     assert line == "3 tokens (2 in, 1 out) \u00b7 cost 0.001200 USD \u00b7 1.50 s"
+
+
+def test_a_run_the_page_stops_reading_is_logged_as_stopped(service: Playground) -> None:
+    app = approval_app(service)
+    events = service.ask(app, "hello", "t-stop")
+    next(iter(events))
+    events.close()  # type: ignore[attr-defined]
+    [run] = run_log.runs_of("approve", "t-stop")
+    assert run.status == "error" and "stopped reading" in run.error

@@ -134,6 +134,55 @@ def parse_edit(text: str) -> dict[str, Any]:
     return value
 
 
+class _Stopped(Exception):
+    """The page stopped reading the run (it reran or was left) before the run ended."""
+
+
+_DONE = object()
+
+
+def logged_in_background(app_name: str, thread: str, question: str,
+                         events: Iterator[Event]) -> Iterator[Event]:
+    """``events`` passed through at once while a thread writes them to the run log
+    (:func:`run_log.recording`), so the log's disk writes never delay a token. When the run
+    ends the log is complete (the writer is waited for, a few seconds at most)."""
+    import queue
+
+    from framework.builder.services import run_log
+
+    pipe: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def feed() -> Iterator[Event]:
+        while (item := pipe.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def write() -> None:
+        try:
+            for _ in run_log.recording(app_name, thread, question, feed()):
+                pass
+        except Exception:  # noqa: BLE001 - the caller sees the run's own error; the log has it
+            pass
+
+    writer = threading.Thread(target=write, name="playground-run-log", daemon=True)
+    writer.start()
+    try:
+        for event in events:
+            pipe.put(event)
+            yield event
+    except GeneratorExit:
+        pipe.put(_Stopped("the page stopped reading before the run ended"))
+        raise
+    except BaseException as exc:
+        pipe.put(exc)
+        raise
+    else:
+        pipe.put(_DONE)
+    finally:
+        writer.join(timeout=5)
+
+
 def _knowledge_stamp(spec: AppSpec, base_dir: Path) -> str:
     """Changes when documents are added to a knowledge folder (the app is then built again, which
     indexes them); empty when the Knowledge service has no stamp."""
@@ -190,9 +239,7 @@ class Playground:
                 events: Iterator[Event]) -> Iterator[Event]:
         if not self.record:
             return events
-        from framework.builder.services import run_log
-
-        return run_log.recording(app.name, thread, question, events)
+        return logged_in_background(app.name, thread, question, events)
 
     @staticmethod
     def pending(app: Any, thread: str) -> dict[str, Any] | None:
