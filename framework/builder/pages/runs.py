@@ -172,6 +172,8 @@ def _gist(event: dict[str, Any]) -> str:
         return f"{data.get('name', '')} → {data.get('status', '')}"
     if kind == "retrieval":
         return f"{len(data.get('hits') or [])} hits for {str(data.get('query', ''))[:80]!r}"
+    if kind == "interrupt":
+        return f"waits for approval at {data.get('node', '')}"
     if kind == "usage":
         return f"{data.get('total_tokens', 0)} tokens"
     if kind == "error":
