@@ -97,13 +97,14 @@ class PublishService:
         try:
             models = httpx.get(f"{url}/v1/models", timeout=timeout,
                                headers={"Authorization": f"Bearer {key}"})
+            if models.status_code != 200:
+                return ServerStatus(url, True, None, f"a server is running at {url}; it refused "
+                                    f"the key ({models.status_code}): it may use another data "
+                                    "folder")
             listed = {m.get("id") for m in models.json().get("data", [])}
         except (httpx.HTTPError, ValueError, AttributeError):
             return ServerStatus(url, True, None, f"a server is running at {url}, but its model "
                                 "list could not be read")
-        if models.status_code != 200:
-            return ServerStatus(url, True, None, f"a server is running at {url}; it refused the "
-                                f"key ({models.status_code}): it may use another data folder")
         serving = name in listed
         return ServerStatus(url, True, serving, f"serving {name}" if serving
                             else f"a server is running at {url} but does not serve {name}")
