@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from langchain_core.tools import BaseTool, StructuredTool
@@ -48,7 +48,7 @@ _note_tools.settings_model = NoteSettings  # type: ignore[attr-defined]
 
 @pytest.fixture
 def notes() -> Iterator[str]:
-    register_tool("notes_test", _note_tools)
+    register_tool("notes_test", cast(Any, _note_tools))  # a factory of two tools
     yield "notes_test"
     TOOLS.unregister("notes_test")
 
@@ -132,8 +132,9 @@ def test_add_update_remove_tools_of_an_app(notes: str) -> None:
 
 def test_a_bad_tool_is_never_added(notes: str) -> None:
     spec = parse_spec(SPEC)
-    for name, settings in [("no_such_tool", {}), ("datetime", {"timezone": "Nowhere/X"}),
-                           (notes, {"limit": 2})]:
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("no_such_tool", {}), ("datetime", {"timezone": "Nowhere/X"}), (notes, {"limit": 2})]
+    for name, settings in cases:
         with pytest.raises(ConfigError):
             svc.add_tool(spec, name, settings)
     added = svc.add_tool(spec, "datetime").spec

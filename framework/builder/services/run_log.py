@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +137,7 @@ def _prune(conn: sqlite3.Connection) -> None:
 
 
 def recording(app_name: str, thread_id: str | None, question: str,
-              events: Iterable[Any]) -> Iterator[Any]:
+              events: Iterable[Any]) -> Generator[Any, None, None]:
     """``events`` passed through unchanged, each written to the app's run log.
 
     The run ends as ``done``, ``waiting`` (an approval is pending), ``error`` (the iterator
