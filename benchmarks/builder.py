@@ -1,7 +1,7 @@
 """Builder benchmark on fake:echo: page load time of every builder page (Streamlit's AppTest, a
 fresh session each time), and time to first token in the Playground against ``App.stream``.
 
-    python benchmarks/builder.py [--runs 20] [--asks 50] [--token-delay 0] [--out benchmarks/results]
+    python benchmarks/builder.py [--runs 20] [--asks 100] [--token-delay 0] [--out benchmarks/results]
 
 Prints a table and writes JSON. A page load is one full script run of the page in a new AppTest
 session (server-side work: state, services, widgets; not the browser's drawing), median of
@@ -13,6 +13,7 @@ built app and question, alternating, median of ``--asks`` each; goal: ratio <= 1
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -100,11 +101,15 @@ def first_tokens(app_yaml: Path, asks: int) -> dict[str, Any]:
     app = svc.app(spec.name, spec, base, version=1)
     list(app.stream("warm up"))
     list(svc.ask(app, "warm up", svc.new_thread()))
-    direct, playground = [], []
-    for i in range(asks):
+    direct: list[float] = []
+    playground: list[float] = []
+    for i in range(asks):  # ABBA order, so neither path always runs first
         question = f"What is FAISS? {i}"
-        direct.append(_first_token(app.stream(question, thread_id=f"d{i}")))
-        playground.append(_first_token(svc.ask(app, question, f"p{i}")))
+        pair = [(direct, lambda q=question, t=f"d{i}": app.stream(q, thread_id=t)),
+                (playground, lambda q=question, t=f"p{i}": svc.ask(app, q, t))]
+        for times, start in pair if i % 2 == 0 else pair[::-1]:
+            gc.collect()
+            times.append(_first_token(start()))
     svc.close()
     d, p = statistics.median(direct), statistics.median(playground)
     return {"asks": asks, "app_stream_ms": d, "playground_ms": p, "ratio": p / d, "goal": GOAL,
@@ -131,7 +136,7 @@ def _table(rows: list[dict[str, Any]], ttft: dict[str, Any], model: str) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="page loads per page")
-    parser.add_argument("--asks", type=int, default=50, help="questions per path")
+    parser.add_argument("--asks", type=int, default=100, help="questions per path")
     parser.add_argument("--token-delay", type=float, default=0.0,
                         help="seconds between the fake model's words (0: instant)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")

@@ -86,6 +86,11 @@ def test_workflow_page_draws_the_graph_and_lists_nodes(apps: Path) -> None:
     assert at.selectbox[0].options == ["draft", "review", "answer", "rejected"]
 
 
+def test_other_app_kinds_are_told_how_to_get_a_workflow(apps: Path) -> None:
+    at = page("fake_qa", "workflow")
+    assert "is a 'rag' app" in texts(at, "error") and "workflow template" in texts(at, "error")
+
+
 def test_dangling_edge_is_explained_inline_and_nothing_is_saved(apps: Path) -> None:
     before = (apps / "approve" / "app.yaml").read_text()
     at = page("approve", "workflow", _dangling_draft)

@@ -123,6 +123,7 @@ def test_dot_marks_selection_joins_and_problems_in_red() -> None:
     assert '"review" -> "end" [style=dashed, label="reject"]' in dot
     clean = to_dot(flow())
     assert "red" not in clean and '"start" -> "draft" [style=dotted]' in clean
+    assert 'node [fontname="Helvetica", fontsize=11, color="#fafafa"' in to_dot(flow(), ink="#fafafa")
 
 
 def test_run_llm_node_alone() -> None:

@@ -40,8 +40,17 @@ def _runner() -> NodeRunner:
     return state.services().get("workflow.runner", lambda s: NodeRunner())
 
 
+def _ink() -> str | None:
+    """The theme's text colour, so lines and labels stay readable in dark mode."""
+    theme = getattr(st.context, "theme", None)
+    text = st.get_option("theme.textColor")
+    if text:
+        return str(text)
+    return "#fafafa" if getattr(theme, "type", None) == "dark" else None
+
+
 def _graph_section(spec: AppSpec, found: list[wf.Problem], selected: str | None) -> None:
-    st.graphviz_chart(to_dot(spec, selected, found), width="stretch")
+    st.graphviz_chart(to_dot(spec, selected, found, ink=_ink()), width="stretch")
     if found:
         lines = "\n".join(f"- {'**' + p.node + '**: ' if p.node else ''}{p.message} (`{p.path}`)"
                           for p in found)

@@ -144,8 +144,9 @@ _DONE = object()
 def logged_in_background(app_name: str, thread: str, question: str,
                          events: Iterator[Event]) -> Iterator[Event]:
     """``events`` passed through at once while a thread writes them to the run log
-    (:func:`run_log.recording`), so the log's disk writes never delay a token. When the run
-    ends the log is complete (the writer is waited for, a few seconds at most)."""
+    (:func:`run_log.recording`), started once the first token is out, so the log's disk writes
+    never delay it. When the run ends the log is complete (the writer is waited for, a few
+    seconds at most)."""
     import queue
 
     from framework.builder.services import run_log
@@ -166,10 +167,11 @@ def logged_in_background(app_name: str, thread: str, question: str,
             pass
 
     writer = threading.Thread(target=write, name="playground-run-log", daemon=True)
-    writer.start()
     try:
         for event in events:
             pipe.put(event)
+            if event.type == "token" and writer.ident is None:
+                writer.start()  # after the first token is out: the log never competes with it
             yield event
     except GeneratorExit:
         pipe.put(_Stopped("the page stopped reading before the run ended"))
@@ -180,6 +182,8 @@ def logged_in_background(app_name: str, thread: str, question: str,
     else:
         pipe.put(_DONE)
     finally:
+        if writer.ident is None:
+            writer.start()
         writer.join(timeout=5)
 
 

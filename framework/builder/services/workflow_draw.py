@@ -112,9 +112,14 @@ def _missing(graph: WorkflowGraph) -> list[str]:
             f"color={BAD}, fontcolor={BAD}];" for name in dict.fromkeys(named) if name not in known]
 
 
+def _ink(ink: str | None) -> str:
+    return f", color={_q(ink)}, fontcolor={_q(ink)}" if ink else ""
+
+
 def to_dot(spec: AppSpec, selected: str | None = None,
-           found: list[Problem] | None = None) -> str:
-    """The workflow of ``spec`` as dot text; ``found``: its problems (computed when None)."""
+           found: list[Problem] | None = None, ink: str | None = None) -> str:
+    """The workflow of ``spec`` as dot text; ``found``: its problems (computed when None);
+    ``ink``: the theme's text colour for lines and labels (None: Graphviz's black)."""
     graph = workflow_of(spec)
     found = problems(spec) if found is None else found
     by_node: dict[str, list[str]] = {}
@@ -125,7 +130,8 @@ def to_dot(spec: AppSpec, selected: str | None = None,
         if p.edge is not None:
             by_edge.setdefault(p.edge, []).append(p.message)
     lines = [f"digraph {_q(spec.name)} {{", '  rankdir=TB; bgcolor="transparent";',
-             '  node [fontname="Helvetica", fontsize=11]; edge [fontname="Helvetica", fontsize=9];',
+             f'  node [fontname="Helvetica", fontsize=11{_ink(ink)}]; '
+             f'edge [fontname="Helvetica", fontsize=9{_ink(ink)}];',
              f'  {_q(START)} [shape=oval, label="start"]; {_q(END)} [shape=oval, label="end"];']
     lines += [_node_line(n, selected, by_node.get(n.id, [])) for n in graph.nodes]
     lines += _missing(graph) + _edge_lines(graph, by_edge) + _implicit(graph)
