@@ -111,6 +111,7 @@ def _upload(info: kbs.KbInfo) -> None:
     turn = st.session_state.setdefault(UPLOADER, 0)
     files = st.file_uploader(f"Files ({_formats()})", accept_multiple_files=True,
                              key=f"{UPLOADER}.{turn}",
+                             max_upload_size=ingest.MAX_UPLOAD_BYTES // (1024 * 1024),
                              help=f"up to {ingest.MAX_UPLOAD_BYTES // (1024 * 1024)} MB each; "
                              "each file is checked before it is saved")
     if files and st.button(f"Add {len(files)} file{'s' if len(files) != 1 else ''}",
@@ -134,8 +135,7 @@ def _add(info: kbs.KbInfo, files: list[tuple[str, bytes]]) -> None:
         report = _ingest_with_bars(info, result.saved, lambda bar: ingest.ingest(
             info, result.paths(info), bar))
         _finish(status, report, len(result.refused))
-    if report is not None and not result.refused and not report.skipped:
-        st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # an empty uploader
+    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # next run: empty uploader
 
 
 def _ingest_with_bars(info: kbs.KbInfo, names: list[str], run: Any) -> Any:
@@ -170,7 +170,8 @@ def _finish(status: Any, report: Any, refused: int) -> None:
     label = (f"Added {added} file{'s' if added != 1 else ''} ({report.chunks} chunks) in "
              f"{report.seconds:.1f}s" + (f"; {skipped} skipped" if skipped else "")
              + (f"; {refused} refused" if refused else ""))
-    status.update(label=label, state="error" if skipped or refused else "complete")
+    trouble = bool(skipped or refused)  # stay open, so the reasons stay in sight
+    status.update(label=label, state="error" if trouble else "complete", expanded=trouble)
 
 
 def _sync(info: kbs.KbInfo) -> None:
@@ -274,6 +275,9 @@ def _search(info: kbs.KbInfo) -> None:
         return
     if not hits:
         st.info("Nothing found. Add documents, or try other words.", icon=":material/search_off:")
+    elif mode == "hybrid":
+        st.caption("Hybrid scores are rank-fusion values (RRF): they order the hits, they are not "
+                   "similarities.")
     for hit in hits:
         with st.container(border=True):
             where = f"page {hit.page}" if hit.page is not None else ""

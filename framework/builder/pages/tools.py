@@ -159,6 +159,8 @@ def _add(now: Any) -> None:
     except Exception as exc:  # noqa: BLE001
         show_error(exc)
         return
+    if not schema.get("required"):
+        _preview(name)
     with st.form("tools.add"):
         form = schema_inputs(schema, {}, f"tools.add.{name}")
         approval = st.segmented_control("Approval", ["required", "never"], default="required",
@@ -173,6 +175,18 @@ def _add(now: Any) -> None:
             show_error(exc)
             return
         _save(now, change)
+
+
+def _preview(name: str) -> None:
+    """What the tool may touch with its default settings (settings may widen it)."""
+    try:
+        views = svc.build(name, {})
+    except Exception:  # noqa: BLE001 - it needs settings: the form below says which
+        return
+    with st.expander("What it may touch (default settings)", icon=":material/policy:"):
+        for view in views:
+            st.markdown(f"**{view.name}**")
+            _capabilities(view)
 
 
 def _option(entry: svc.ToolEntry | None, name: str) -> str:
