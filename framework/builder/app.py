@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from framework.builder import pages, state
+from framework.builder import nav, state
 from framework.builder.widgets.errors import show_error
 from framework.builder.widgets.header import header
 
@@ -50,11 +50,11 @@ def sidebar() -> None:
 def main() -> None:
     st.set_page_config(page_title="OpenBuilder", page_icon=":material/construction:",
                        layout="centered")
-    nav = st.navigation(pages.navigation())
+    navigation = st.navigation(nav.navigation())
     sidebar()
     slot = st.container()  # filled after the page ran, so it shows what the page just saved
     try:
-        nav.run()
+        navigation.run()
     finally:
         with slot:
             header()

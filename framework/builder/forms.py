@@ -12,7 +12,6 @@ they name. Values the form cannot read (bad JSON) stay as typed, so validation n
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +22,10 @@ from framework.builder.forms_schema import (
     Schema,
     field_kind,
     label_of,
+    parse_json,
     variants,
 )
+from framework.builder.forms_table import edit_named_rows, edit_rows
 from framework.builder.widgets.errors import show_field_errors
 
 __all__ = ["SchemaForm", "Schema"]
@@ -145,14 +146,10 @@ class SchemaForm:
 
     def _table(self, label: str, help_text: str | None, node: dict[str, Any], value: Any,
                path: str, optional: bool, name: str) -> Any:
-        from framework.builder.forms_table import edit_rows
-
         return edit_rows(self, label, help_text, node, value, path)
 
     def _named_table(self, label: str, help_text: str | None, node: dict[str, Any], value: Any,
                      path: str, optional: bool, name: str) -> Any:
-        from framework.builder.forms_table import edit_named_rows
-
         return edit_named_rows(self, label, help_text, node, value, path)
 
 
@@ -161,20 +158,3 @@ def _plain(path: str) -> str:
     import re
 
     return re.sub(r"\[\d+\]", "", path)
-
-
-def parse_json(text: str, empty: Any) -> Any:
-    """JSON text -> value; blank -> ``empty``; text that does not parse is returned as it is, so
-    validation reports it at its field path."""
-    if not text.strip():
-        return empty
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def clean_cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value

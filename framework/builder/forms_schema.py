@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,3 +122,21 @@ def columns(schema: Schema, items: dict[str, Any]) -> dict[str, tuple[str, dict[
                 kind = "enum"
             out[name] = (kind, inner)
     return out
+
+
+def parse_json(text: str, empty: Any) -> Any:
+    """JSON text -> value; blank -> ``empty``; text that does not parse is returned as it is, so
+    validation reports it at its field path."""
+    if not text.strip():
+        return empty
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def clean_cell(value: Any) -> Any:
+    """A table cell: NaN and None are both "empty"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value

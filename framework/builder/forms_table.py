@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
-from framework.builder.forms_schema import columns
+from framework.builder.forms_schema import clean_cell, columns, parse_json
 
-if TYPE_CHECKING:
-    from framework.builder.forms import SchemaForm
+SchemaForm = Any  # framework.builder.forms.SchemaForm (which imports this module)
 
 _TEXT_KINDS = ("string", "strings")
 
@@ -30,8 +29,6 @@ def _to_cell(kind: str, value: Any) -> Any:
 
 
 def _from_cell(kind: str, value: Any) -> Any:
-    from framework.builder.forms import clean_cell, parse_json
-
     value = clean_cell(value)
     if value is None or (isinstance(value, str) and not value.strip() and kind != "string"):
         return None

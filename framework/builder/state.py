@@ -145,7 +145,7 @@ def require_app() -> Current:
         return now
     st.info("Choose an app first: pick one in the sidebar, or create one on the Apps page.",
             icon=":material/apps:")
-    from framework.builder.pages import link
+    from framework.builder.nav import link
 
     link("Apps", label="Go to Apps")
     st.stop()
