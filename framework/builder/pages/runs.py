@@ -102,7 +102,7 @@ def _pending(pending: dict[str, Any]) -> None:
             st.text(str(pending["message"]))
         shown = pending.get("show") or {}
         if shown:
-            st.json(shown, expanded=False)
+            st.json(shown, expanded=True)
         st.caption("Approve, reject or edit it in the Playground.")
 
 
@@ -117,10 +117,13 @@ def _continue(app_name: str, thread_id: str) -> None:
 
 
 def _messages(detail: svc.ThreadDetail) -> None:
-    if not detail.messages:
+    if not detail.messages:  # a run that has not answered yet keeps its question only
+        if detail.summary.question:
+            with st.chat_message("user"):
+                st.text(detail.summary.question)
         if detail.values.get("answer"):
-            st.markdown("**Answer**")
-            st.text(str(detail.values["answer"]))
+            with st.chat_message("assistant"):
+                st.text(str(detail.values["answer"]))
         return
     st.markdown("**Messages**")
     roles = {"human": "user", "ai": "assistant"}
