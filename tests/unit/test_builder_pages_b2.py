@@ -240,3 +240,59 @@ def test_runs_without_threads_says_what_to_do(apps_dir: Path) -> None:
     at = _run(runs_page)
     assert not at.exception and not at.dataframe and not _errors(at)
     assert at.info[0].value.startswith("No runs yet. Ask the app something in the Playground")
+
+
+# -- the settings form (a connector-like settings model) ----------------------------------------
+
+def settings_form_page() -> None:
+    from typing import Literal
+
+    import streamlit as st
+    from pydantic import BaseModel, Field
+
+    from framework.builder.pages.schema_form import schema_inputs
+
+    class Limits(BaseModel):
+        rows: int = 10
+
+    class Settings(BaseModel):
+        allow: list[str] = Field(min_length=1, description="hosts")
+        methods: list[Literal["GET", "POST"]] = Field(default_factory=lambda: ["GET"])
+        headers: dict[str, str] = Field(default_factory=dict)
+        timeout: float = Field(default=20.0, gt=0)
+        retries: int = 2
+        private: bool = False
+        mode: Literal["read", "write"] = "read"
+        note: str | None = None
+        limits: Limits = Field(default_factory=Limits)
+
+    with st.form("f"):
+        got = schema_inputs(Settings.model_json_schema(), {"retries": 3}, "s")
+        st.form_submit_button("Go")
+    st.session_state["values"] = got.values
+    st.session_state["errors"] = got.errors
+
+
+def test_settings_form_reads_typed_values_and_names_bad_ones() -> None:
+    at = AppTest.from_function(settings_form_page, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.text_area(key="s.allow").label == "Allow *"  # required
+    assert at.text_input(key="s.retries").value == "3"  # the current value, not the default
+    assert at.session_state["values"] == {"retries": 3}  # defaults are left out
+    at.text_area(key="s.allow").set_value("api.example.com\n\nexample.org")
+    at.multiselect(key="s.methods").set_value(["POST"])
+    at.text_area(key="s.headers").set_value('{"X-Id": "7"}')
+    at.checkbox(key="s.private").set_value(True)
+    at.selectbox(key="s.mode").set_value("write")
+    at.text_input(key="s.timeout").set_value("2.5")
+    at.button[0].click().run()
+    assert at.session_state["values"] == {
+        "allow": ["api.example.com", "example.org"], "methods": ["POST"],
+        "headers": {"X-Id": "7"}, "timeout": 2.5, "retries": 3, "private": True, "mode": "write"}
+    assert at.session_state["errors"] == {}
+    at.text_input(key="s.retries").set_value("three")
+    at.text_area(key="s.limits").set_value("{not json")
+    at.button[0].click().run()
+    errors = at.session_state["errors"]
+    assert errors["retries"] == "Retries: 'three' is not a whole number"
+    assert errors["limits"].startswith("Limits: not valid JSON")

@@ -87,6 +87,11 @@ def _widget(name: str, prop: dict[str, Any], current: Any, required: bool, optio
         text = st.text_input(label, value="" if current in (_UNSET, None) else str(current),
                              key=key, help=help_text)
         return text if text or required else (None if optional else _UNSET)
+    if kind == "array" and "enum" in (prop.get("items") or {}):
+        chosen = st.multiselect(label, list(prop["items"]["enum"]), key=key, help=help_text,
+                                default=[v for v in current if v in prop["items"]["enum"]]
+                                if isinstance(current, list) else [])
+        return chosen if chosen or isinstance(current, list) else _UNSET  # unset: its default
     if kind == "array" and _text_items(prop):
         return _lines(label, prop, current, key, help_text)
     return _json(label, current, key, help_text)
