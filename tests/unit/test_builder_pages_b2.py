@@ -257,7 +257,7 @@ def settings_form_page() -> None:
 
     class Settings(BaseModel):
         allow: list[str] = Field(min_length=1, description="hosts")
-        methods: list[Literal["GET", "POST"]] = Field(default_factory=lambda: ["GET"])
+        methods: list[Literal["GET", "POST"]] = Field(default_factory=lambda: ["GET"])  # type: ignore[arg-type]
         headers: dict[str, str] = Field(default_factory=dict)
         timeout: float = Field(default=20.0, gt=0)
         retries: int = 2
