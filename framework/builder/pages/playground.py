@@ -73,8 +73,8 @@ def _show_turn(turn: dict[str, Any]) -> None:
         if turn.get("content"):
             st.markdown(turn["content"])
         if turn.get("waiting"):
-            st.caption(f":material/front_hand: waited for approval at "
-                       f"{turn['waiting'].get('node')}")
+            st.caption(f":material/front_hand: asked for approval at "
+                       f"`{turn['waiting'].get('node')}`: {turn['waiting'].get('message', '')}")
         if turn.get("error"):
             st.error(turn["error"], icon=":material/error:")
         _sources(turn.get("citations") or [])

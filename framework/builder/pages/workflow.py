@@ -50,7 +50,7 @@ def _ink() -> str | None:
 
 
 def _graph_section(spec: AppSpec, found: list[wf.Problem], selected: str | None) -> None:
-    st.graphviz_chart(to_dot(spec, selected, found, ink=_ink()), width="stretch")
+    st.graphviz_chart(to_dot(spec, selected, found, ink=_ink()), width="content")
     if found:
         lines = "\n".join(f"- {'**' + p.node + '**: ' if p.node else ''}{p.message} (`{p.path}`)"
                           for p in found)
