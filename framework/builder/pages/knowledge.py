@@ -18,6 +18,7 @@ PICK = "knowledge.pick"
 UPLOADER = "knowledge.uploader"
 FLASH = "knowledge.flash"
 CONFIRM = "knowledge.confirm"
+LAST_ADD = "knowledge.last_add"
 
 
 def render() -> None:
@@ -108,6 +109,7 @@ def _stats(info: kbs.KbInfo) -> None:
 
 def _upload(info: kbs.KbInfo) -> None:
     st.subheader("Add documents")
+    _last_add()
     turn = st.session_state.setdefault(UPLOADER, 0)
     files = st.file_uploader(f"Files ({_formats()})", accept_multiple_files=True,
                              key=f"{UPLOADER}.{turn}",
@@ -119,23 +121,50 @@ def _upload(info: kbs.KbInfo) -> None:
         _add(info, [(f.name, f.getvalue()) for f in files])
 
 
+def _last_add() -> None:
+    """What the last "Add files" did, kept across the rerun that empties the uploader."""
+    done = st.session_state.pop(LAST_ADD, None)
+    if not done:
+        return
+    with st.status(done["label"], state=done["state"], expanded=done["state"] == "error"):
+        for name, reason in done["refused"]:
+            st.error(f"**{name}** was not added: {reason}", icon=":material/block:")
+        for line in done["files"]:
+            st.caption(line)
+
+
 def _add(info: kbs.KbInfo, files: list[tuple[str, bytes]]) -> None:
+    done: dict[str, Any] = {"label": "Nothing was added", "state": "error", "refused": [],
+                            "files": []}
     with st.status(f"Adding {len(files)} files...", expanded=True) as status:
         try:
             result = ingest.upload(info, files)
         except Exception as exc:  # noqa: BLE001
             show_error(exc, "upload")
-            status.update(label="Nothing was added", state="error")
-            return
-        for refused in result.refused:
-            st.error(f"**{refused.name}** was not added: {refused.reason}", icon=":material/block:")
-        if not result.saved:
-            status.update(label="No file was added", state="error")
-            return
-        report = _ingest_with_bars(info, result.saved, lambda bar: ingest.ingest(
-            info, result.paths(info), bar))
-        _finish(status, report, len(result.refused))
-    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # next run: empty uploader
+            status.update(label=done["label"], state="error")
+            return  # the uploader keeps the files, the message stays
+        done["refused"] = [(r.name, r.reason) for r in result.refused]
+        for name, reason in done["refused"]:
+            st.error(f"**{name}** was not added: {reason}", icon=":material/block:")
+        if result.saved:
+            report = _ingest_with_bars(info, result.saved, lambda bar: ingest.ingest(
+                info, result.paths(info), bar))
+            done["label"], done["state"] = _finish(status, report, len(result.refused))
+            done["files"] = [_outcome_text(f.name, f.outcome, f.chunks, f.reason)
+                             for f in (report.files if report is not None else [])]
+        else:
+            done["label"] = "No file was added"
+            status.update(label=done["label"], state="error")
+    st.session_state[LAST_ADD] = done
+    st.session_state[UPLOADER] = st.session_state.get(UPLOADER, 0) + 1  # an empty uploader
+    st.rerun()
+
+
+def _outcome_text(name: str, outcome: str, chunks: int, reason: str) -> str:
+    count = f"{chunks} chunk{'s' if chunks != 1 else ''}"
+    words = {"added": f"added, {count}", "updated": f"updated, {count}",
+             "unchanged": "unchanged", "skipped": f"skipped: {reason}"}
+    return f"{name}: {words.get(outcome, outcome)}"
 
 
 def _ingest_with_bars(info: kbs.KbInfo, names: list[str], run: Any) -> Any:
@@ -145,10 +174,8 @@ def _ingest_with_bars(info: kbs.KbInfo, names: list[str], run: Any) -> Any:
 
     def on_progress(step: ingest.Progress) -> None:
         batch.progress(step.fraction, text=step.label)
-        words = {"added": f"added, {step.chunks} chunks", "updated": f"updated, {step.chunks} chunks",
-                 "unchanged": "unchanged", "skipped": f"skipped: {step.reason}"}
         bar = bars.get(step.name)
-        text = f"{step.name}: {words.get(step.outcome, step.outcome)}"
+        text = _outcome_text(step.name, step.outcome, step.chunks, step.reason)
         if bar is None:
             st.caption(text)
         else:
@@ -161,17 +188,20 @@ def _ingest_with_bars(info: kbs.KbInfo, names: list[str], run: Any) -> Any:
         return None
 
 
-def _finish(status: Any, report: Any, refused: int) -> None:
+def _finish(status: Any, report: Any, refused: int) -> tuple[str, str]:
+    """Close ``status`` with what happened; -> (label, state)."""
     if report is None:
         status.update(label="Ingestion failed", state="error")
-        return
+        return "Ingestion failed", "error"
     added = report.count("added") + report.count("updated")
     skipped = len(report.skipped)
     label = (f"Added {added} file{'s' if added != 1 else ''} ({report.chunks} chunks) in "
              f"{report.seconds:.1f}s" + (f"; {skipped} skipped" if skipped else "")
              + (f"; {refused} refused" if refused else ""))
     trouble = bool(skipped or refused)  # stay open, so the reasons stay in sight
-    status.update(label=label, state="error" if trouble else "complete", expanded=trouble)
+    state = "error" if trouble else "complete"
+    status.update(label=label, state=state, expanded=trouble)
+    return label, state
 
 
 def _sync(info: kbs.KbInfo) -> None:
