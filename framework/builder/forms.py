@@ -34,15 +34,18 @@ __all__ = ["SchemaForm", "Schema"]
 class SchemaForm:
     """Widgets for one schema; ``key`` prefixes every widget key (change it to start afresh),
     ``problems`` maps field paths to messages shown under the fields, ``suggestions`` maps a
-    path without indices (``graph.tools``) to values offered in pickers."""
+    path without indices (``graph.tools``) to values offered in pickers, ``choices`` likewise
+    for single strings (a selectbox that also takes a typed value)."""
 
     def __init__(self, key: str, schema: Schema | None = None,
                  problems: Mapping[str, list[str]] | None = None,
-                 suggestions: Mapping[str, list[str]] | None = None) -> None:
+                 suggestions: Mapping[str, list[str]] | None = None,
+                 choices: Mapping[str, list[str]] | None = None) -> None:
         self.key = key
         self.schema = schema or Schema.app()
         self.problems = dict(problems or {})
         self.suggestions = dict(suggestions or {})
+        self.choices = dict(choices or {})  # one-of string fields (path without indices)
 
     def _k(self, path: str) -> str:
         return f"{self.key}.{path}"
@@ -98,6 +101,12 @@ class SchemaForm:
 
     def _string(self, label: str, help_text: str | None, node: dict[str, Any], value: Any,
                 path: str, optional: bool, name: str) -> Any:
+        offered = self.choices.get(_plain(path))
+        if offered is not None:
+            options = list(dict.fromkeys([*([str(value)] if value else []), *offered]))
+            return st.selectbox(label, options, key=self._k(path), help=help_text,
+                                accept_new_options=True,
+                                index=options.index(str(value)) if value in options else 0)
         widget = st.text_area if name in LONG_TEXT else st.text_input
         text = widget(label, value="" if value is None else str(value), key=self._k(path),
                       help=help_text)
@@ -138,7 +147,7 @@ class SchemaForm:
         value = dict(value or {})
         kinds = list(options)
         current = value.get("kind") if value.get("kind") in options else kinds[0]
-        chosen = st.selectbox(f"{label}: kind", kinds, index=kinds.index(current),
+        chosen = st.selectbox("Kind", kinds, index=kinds.index(current),
                               key=self._k(f"{path}.kind"), help=help_text)
         if chosen != current:
             value = {"kind": chosen}

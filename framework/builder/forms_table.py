@@ -63,10 +63,13 @@ def _editor(form: SchemaForm, label: str, help_text: str | None, cols: dict[str,
             rows: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
     st.markdown(f"**{label}**", help=help_text)
     config = {name: _config(kind, node, name) for name, (kind, node) in cols.items()}
-    edited = st.data_editor(rows, key=form._k(path),
-                            num_rows="dynamic", hide_index=True, width="stretch",
-                            column_config=config, column_order=list(cols))
-    return list(edited or [])
+    import pandas as pd  # Streamlit's own dependency; a frame keeps the columns of an empty table
+
+    frame = pd.DataFrame(rows, columns=list(cols), dtype=object)
+    edited = st.data_editor(frame, key=form._k(path), num_rows="dynamic", hide_index=True,
+                            width="stretch", column_config=config, column_order=list(cols))
+    records: list[dict[str, Any]] = edited.to_dict("records")
+    return records
 
 
 def _row_value(cols: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:

@@ -182,3 +182,15 @@ def test_pages_without_an_app_link_to_apps(apps_dir: Path) -> None:
     for page in ("editor", "versions", "publish"):
         at = _run(page)
         assert not at.exception and "Choose an app first" in at.info[0].value
+
+
+def test_editor_round_trips_every_template_without_a_change(service: AppsService) -> None:
+    """The forms read back exactly what they were given: opening an app is not an edit."""
+    chosen = [t for t in service.templates()
+              if t.key.startswith("kind:") or t.key == "example:approval_flow"]
+    for i, template in enumerate(chosen):
+        service.create(f"t{i}", template)
+        at = _run("editor", f"t{i}")
+        assert not at.exception, template.key
+        assert not at.warning and not at.error, (template.key, [w.value for w in at.warning])
+        assert not at.session_state["openbuilder.current"].draft

@@ -164,7 +164,9 @@ def render() -> None:
     prefix = _prefix(now)
     saved_spec = state.services().apps.store.get(now.name, now.version).spec
     problems = st.session_state.get(f"{prefix}.problems", {})
-    form = SchemaForm(prefix, _schema(), problems, _suggestions(now.spec))
+    named = ["default", *now.spec.models]
+    form = SchemaForm(prefix, _schema(), problems, _suggestions(now.spec),
+                      choices={"graph.model": named})
     banner = st.container()
     with banner:
         _notices(now)
