@@ -147,3 +147,43 @@ def test_a_run_the_page_stops_reading_is_logged_as_stopped(service: Playground) 
     events.close()  # type: ignore[attr-defined]
     [run] = run_log.runs_of("approve", "t-stop")
     assert run.status == "error" and "stopped reading" in run.error
+
+
+def _send_tool() -> object:
+    from langchain_core.tools import StructuredTool
+
+    from framework.tools import Capabilities, declare
+
+    def send(to: str) -> str:
+        """Send a message."""
+        return f"sent to {to}"
+
+    return declare(StructuredTool.from_function(send), Capabilities(side_effects=True),
+                   effect=lambda args: f"sends a message to {args.get('to')}")
+
+
+def test_tool_call_approval_with_edited_arguments(service: Playground) -> None:
+    from framework.tools import register_tool
+    from framework.tools.base import TOOLS
+
+    register_tool("send_b3", _send_tool())  # type: ignore[arg-type]
+    try:
+        spec = parse_spec("""\
+name: mail
+model: fake:echo
+tools: [send_b3]
+graph:
+  kind: workflow
+  nodes:
+    - {id: answer, kind: tool, tool: send_b3, args: {to: "{question}"}}
+""")
+        app = service.app("mail", spec, ".", version=1)
+        list(service.ask(app, "bob", "t-tool"))
+        waiting = service.pending(app, "t-tool")
+        assert waiting is not None and waiting["tool"] == "send"
+        assert waiting["args"] == {"to": "bob"} and "sends a message to bob" in waiting["message"]
+        turn = Turn("(approve)", "t-tool")
+        list(service.resume(app, "t-tool", "approve", {"args": {"to": "alice"}}, turn))
+        assert turn.answer == "sent to alice"
+    finally:
+        TOOLS.unregister("send_b3")
