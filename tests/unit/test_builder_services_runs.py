@@ -3,7 +3,9 @@ run log written while a real app streams (fake model)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -130,3 +132,42 @@ def test_a_memory_app_keeps_no_threads() -> None:
     app = app_from("name: mem\nmodel: fake:echo\ngraph: {kind: chat}\ncheckpoints: {backend: memory}\n")
     app.invoke("hi", thread_id="m1")
     assert svc.threads(app.spec) == []
+
+
+POSTGRES_URL = os.environ.get("OPENBUILDER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_problem() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure: not reachable here
+        return f"PostgreSQL not reachable at {POSTGRES_URL.split('@')[-1]}: {exc}"
+
+
+def test_threads_from_postgres_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = _postgres_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    monkeypatch.setenv("OPENBUILDER_POSTGRES_URL", POSTGRES_URL)
+    name = f"pgruns{uuid.uuid4().hex[:8]}"
+    text = APPROVAL.replace("name: flow", f"name: {name}").rstrip()
+    text += "\n    checkpoints: {backend: postgres}\n"
+    app = app_from(text)
+    try:
+        app.invoke("on postgres", thread_id="pg-1")
+        found = svc.threads(app.spec)
+        assert [(t.thread_id, t.waiting, t.question) for t in found] == [("pg-1", True, "on postgres")]
+        assert svc.thread(app.spec, "pg-1").pending["node"] == "review"  # type: ignore[index]
+    finally:
+        app.close()
+        import psycopg
+
+        from framework.app.checkpoints import postgres_schema
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{postgres_schema(name)}" CASCADE')
