@@ -16,7 +16,13 @@ from framework.app.versions import VersionStore, default_path
 from framework.builder.services.apps import AppsService, yaml_text
 from framework.builder.services.publish import PublishService
 from framework.builder.services.versions import VersionsService
-from framework.errors import InputError, SpecError, UnknownAppError, VersionConflictError
+from framework.errors import (
+    InputError,
+    ServerPolicyError,
+    SpecError,
+    UnknownAppError,
+    VersionConflictError,
+)
 from framework.server.keys import KeyStore
 from framework.server.store import AppStore
 from framework.spec import parse_spec
@@ -136,9 +142,14 @@ def test_knowledge_outside_the_app_and_data_folders_is_refused(apps: AppsService
     app = apps.create("nosy", "kind:rag")
     data = json.loads(app.spec.model_dump_json(by_alias=True))
     data["knowledge"][0]["path"] = "/etc"
-    with pytest.raises(Exception, match="knowledge"):
+    with pytest.raises(ServerPolicyError, match=r"knowledge\[0\]\.path"):
         apps.save("nosy", data, base_version=1)
     assert apps.load("nosy").spec.knowledge[0].path == "knowledge"
+    app.path.write_text(app.path.read_text().replace("path: knowledge", "path: /etc"))
+    with pytest.raises(ServerPolicyError):  # edited by hand: it is not opened
+        apps.load("nosy")
+    assert "knowledge[0].path" in (apps.list()[0].error or "")
+    assert apps.store.latest_number("nosy") == 1
 
 
 def test_import_validates_first(apps: AppsService) -> None:

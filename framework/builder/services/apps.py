@@ -22,7 +22,13 @@ import yaml
 
 from framework.app.versions import VersionStore, default_path
 from framework.builder.services.templates import Template, templates
-from framework.errors import InputError, SpecError, UnknownAppError, VersionConflictError
+from framework.errors import (
+    ConfigError,
+    InputError,
+    SpecError,
+    UnknownAppError,
+    VersionConflictError,
+)
 from framework.paths import atomic_write_text
 from framework.spec import AppSpec, dump_spec, parse_spec
 
@@ -120,7 +126,7 @@ class AppsService:
         for name in self.names():
             try:
                 app = self.load(name)
-            except (SpecError, InputError) as exc:
+            except ConfigError as exc:  # does not parse, or breaks the knowledge rule
                 out.append(AppSummary(name, "", "", "", self.store.latest_number(name),
                                       self.last_run(name), self.path(name), str(exc)))
                 continue
@@ -137,8 +143,9 @@ class AppsService:
             raise UnknownAppError(f"app {name!r} has no {APP_FILE} under {self.apps_dir}")
         text = path.read_text(encoding="utf-8")
         spec = parse_spec(text, str(path))
-        latest = self.store.latest(name)
         base = path.parent
+        self._check_policy(spec, base)  # a hand-edited file may point anywhere: refuse to open it
+        latest = self.store.latest(name)
         if latest is not None and latest.spec == spec:
             return LoadedApp(spec, path, base, latest.version)
         if latest is not None and latest.created > path.stat().st_mtime:
