@@ -296,3 +296,12 @@ def test_settings_form_reads_typed_values_and_names_bad_ones() -> None:
     errors = at.session_state["errors"]
     assert errors["retries"] == "Retries: 'three' is not a whole number"
     assert errors["limits"].startswith("Limits: not valid JSON")
+
+
+def test_knowledge_with_an_embedding_model_that_cannot_load_says_so(apps_dir: Path) -> None:
+    path = apps_dir / "fake_qa" / "app.yaml"
+    path.write_text(path.read_text().replace("embeddings: hash", "embeddings: 'nosuch:model'"))
+    at = _run(knowledge_page)
+    assert not at.exception
+    assert "knowledge base 'docs'" in _errors(at)[0] and "nosuch" in _errors(at)[0]
+    assert at.button(key="FormSubmitter:knowledge.create-Create")  # creating another still works

@@ -38,6 +38,12 @@ def render() -> None:
     info = next(b for b in bases if b.name == chosen)
     if info.config.description:
         st.caption(info.config.description)
+    try:
+        with st.spinner("Loading the embedding model..."):
+            kbs.warm(info)
+    except Exception as exc:  # noqa: BLE001 - e.g. a model that is not on this machine
+        show_error(exc, f"knowledge base {info.name!r}")
+        return
     stats_slot = st.container()  # filled last, so it counts what this run just added
     _upload(info)
     _sync(info)

@@ -36,7 +36,8 @@ _LOCKS: dict[str, threading.Lock] = {}
 _GUARD = threading.Lock()
 
 __all__ = ["SEARCH_MODES", "Document", "KbInfo", "PreviewHit", "create_base", "delete_documents",
-           "documents", "find", "formats", "last_report", "opened", "search", "stamp", "stats"]
+           "documents", "find", "formats", "last_report", "opened", "search", "stamp", "stats",
+           "warm"]
 
 
 @dataclass
@@ -183,6 +184,14 @@ def _embeddings(name: str | None) -> Embeddings:
         if key not in _EMBEDDINGS:
             _EMBEDDINGS[key] = get_embeddings(name)
         return _EMBEDDINGS[key]
+
+
+def warm(info: KbInfo) -> str:
+    """Load the knowledge base's embedding model now (seconds, the first time for a
+    sentence-transformers model); -> its name. Later calls are instant."""
+    from framework.rag.embeddings.base import embedding_name
+
+    return embedding_name(_embeddings(info.config.embeddings))
 
 
 def _lock(index: Path) -> threading.Lock:
