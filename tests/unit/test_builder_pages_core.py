@@ -111,6 +111,8 @@ def test_editor_invalid_field_is_shown_inline_and_nothing_is_saved(service: Apps
 def test_editor_save_makes_a_version_and_undo_restores(service: AppsService) -> None:
     app = service.create("bot", "kind:chat")
     at = _run("editor", "bot")
+    at.button(key="editor.save").click().run()  # nothing changed: no new version
+    assert service.store.latest_number("bot") == 1 and not at.success
     yaml_view = at.code[-1].value
     assert yaml_view.strip() == app.path.read_text().strip()  # the file Save writes
     at.text_area(key=_key(at, "text_area", "prompts.system")).input("Be terse.").run()

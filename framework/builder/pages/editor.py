@@ -188,7 +188,10 @@ def render() -> None:
     _track_draft(now, saved_spec, checked, banner)
     if discard:
         _discard()
-    if save:
+    if save and checked is not None and checked == saved_spec:
+        st.toast("Nothing changed since version "
+                 f"{now.version}: no new version made.", icon=":material/info:")
+    elif save:
         _save(now, data, prefix)
 
 

@@ -118,7 +118,8 @@ class AppsService:
     def last_run(self, name: str) -> float | None:
         """When a run of ``name`` last wrote its checkpoints (SQLite backend), else None."""
         folder = self.home / "apps" / name
-        times = [f.stat().st_mtime for f in folder.glob("checkpoints.sqlite*")] if folder.is_dir() else []
+        files = [*folder.glob("checkpoints.sqlite*"), *folder.glob("runs.sqlite*")] if folder.is_dir() else []
+        times = [f.stat().st_mtime for f in files]
         return max(times) if times else None
 
     def list(self) -> list[AppSummary]:
