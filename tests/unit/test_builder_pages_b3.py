@@ -231,3 +231,21 @@ def test_broken_model_shows_its_error_not_a_traceback(apps: Path) -> None:
     at.run()
     assert not at.exception
     assert "nosuch" in texts(at, "error") or "unknown provider" in texts(at, "error")
+
+
+def test_remove_node_asks_first(apps: Path) -> None:
+    at = page("approve", "workflow")
+    next(s for s in at.selectbox if s.label == "Node").set_value("rejected").run()
+    at.button(key="workflow.remove").click().run()
+    assert not at.exception
+    assert "rejected" in at.selectbox[0].options  # nothing removed before the answer
+    at.button(key="workflow.remove.confirm").click().run()
+    assert not at.exception
+    assert "rejected" not in at.selectbox[0].options
+    assert "'rejected' is not a node" in texts(at, "error")  # the reject target now dangles
+
+
+def test_source_text_is_shown_as_text_not_markdown() -> None:
+    from framework.builder.pages.playground import plain
+
+    assert plain("# FAISS\n*fast* [1]") == "\\# FAISS  \n\\*fast\\* \\[1\\]"

@@ -5,6 +5,7 @@ that resumes the run. Only the chat part reruns while it works (``st.fragment``)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,6 +48,14 @@ def _thread(current: state.Current, app: Any) -> str:
     return threads.setdefault(current.name, Playground.new_thread())
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+
+
+def plain(text: str) -> str:
+    """Document text shown as a quote, not as Markdown (a '# Title' stays a line of text)."""
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
+
+
 def _sources(citations: list[dict[str, Any]]) -> None:
     if not citations:
         return
@@ -54,7 +63,7 @@ def _sources(citations: list[dict[str, Any]]) -> None:
         for c in citations:
             st.markdown(f"**[{c.get('index')}] {c.get('title') or c.get('doc_id')}**  \n"
                         f"`{c.get('source')}`" + (f" · page {c['page']}" if c.get("page") else ""))
-            st.caption(str(c.get("text", ""))[:600])
+            st.caption(plain(str(c.get("text", ""))[:600]))
 
 
 def _step(step: dict[str, Any]) -> None:
@@ -143,9 +152,11 @@ def _approval_card(waiting: dict[str, Any]) -> tuple[str, dict[str, Any]] | None
             st.markdown(f"**{name}**")
             st.code(str(value), language=None, wrap_lines=True)
         approve, reject = st.columns(2)
-        if approve.button("Approve", type="primary", icon=":material/check:", width="stretch"):
+        if approve.button("Approve", type="primary", icon=":material/check:", width="stretch",
+                          key="playground.approve"):
             return "approve", {}
-        if reject.button("Reject", icon=":material/close:", width="stretch"):
+        if reject.button("Reject", icon=":material/close:", width="stretch",
+                         key="playground.reject"):
             return "reject", {}
         with st.expander("Edit and approve", icon=":material/edit:"):
             try:
@@ -153,7 +164,8 @@ def _approval_card(waiting: dict[str, Any]) -> tuple[str, dict[str, Any]] | None
             except Exception as exc:
                 show_error(exc)
                 return None
-            if st.button("Approve with these edits", icon=":material/done_all:"):
+            if st.button("Approve with these edits", icon=":material/done_all:",
+                         key="playground.edit_approve"):
                 return "approve", edit
     return None
 
@@ -211,7 +223,8 @@ def render() -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
     draft = " (the unsaved draft)" if current.draft else ""
     left.caption(f"Version {current.version}{draft} · model `{app.model_id}` · thread `{thread[:12]}`")
-    if right.button("New conversation", icon=":material/add_comment:", width="stretch"):
+    if right.button("New conversation", icon=":material/add_comment:", width="stretch",
+                    key="playground.new"):
         st.session_state[THREADS][current.name] = Playground.new_thread()
         st.rerun()
     _chat(current, app, thread)

@@ -13,6 +13,7 @@ from framework.builder.pages.workflow_forms import node_fields
 from framework.builder.services import workflow as wf
 from framework.builder.services.workflow_draw import to_dot
 from framework.builder.services.workflow_run import NodeRun, NodeRunner, inputs_for
+from framework.builder.widgets import confirm
 from framework.builder.widgets.errors import show_error
 from framework.spec.graphs import END, START
 from framework.spec.models import AppSpec
@@ -65,12 +66,14 @@ def _graph_section(spec: AppSpec, found: list[wf.Problem], selected: str | None)
 def _add_form(spec: AppSpec) -> None:
     with st.form("workflow.add", clear_on_submit=True, border=True):
         st.markdown("**Add a node**")
-        kind = st.selectbox("Kind", list(KIND_LABELS), format_func=KIND_LABELS.__getitem__)
-        node_id = st.text_input("Name", placeholder="e.g. draft",
+        kind = st.selectbox("Kind", list(KIND_LABELS), format_func=KIND_LABELS.__getitem__,
+                            key="workflow.add.kind")
+        node_id = st.text_input("Name", placeholder="e.g. draft", key="workflow.add.name",
                                 help="Letters, digits and _; also the variable it writes")
         after = st.selectbox("Connect after", ["(don't connect)", START,
-                                               *[n.id for n in wf.workflow_of(spec).nodes]])
-        if st.form_submit_button("Add node", icon=":material/add:"):
+                                               *[n.id for n in wf.workflow_of(spec).nodes]],
+                             key="workflow.add.after")
+        if st.form_submit_button("Add node", icon=":material/add:", key="workflow.add.go"):
             name = node_id.strip()
             if _apply(wf.add_node, kind, name):
                 if after != "(don't connect)":
@@ -89,28 +92,26 @@ def _edges_section(spec: AppSpec) -> None:
     with st.form("workflow.connect", border=True):
         st.markdown("**Connect**: several 'from' nodes make a join (waits for all); two edges "
                     "from one node run in parallel")
-        sources = st.multiselect("From", [START, *names])
-        target = st.selectbox("To", [*names, END], accept_new_options=True)
-        if st.form_submit_button("Connect", icon=":material/arrow_forward:"):
+        sources = st.multiselect("From", [START, *names], key="workflow.connect.from")
+        target = st.selectbox("To", [*names, END], accept_new_options=True,
+                              key="workflow.connect.to")
+        if st.form_submit_button("Connect", icon=":material/arrow_forward:",
+                                 key="workflow.connect.go"):
             if _apply(wf.connect, sources, target):
                 st.rerun()
     if rows:
         labels = [f"{r['from']} -> {r['to']}" for r in rows]
         gone = st.selectbox("Edge", range(len(rows)), format_func=labels.__getitem__,
                             key="workflow.edge")
-        if st.button("Remove this edge", icon=":material/link_off:"):
+        if st.button("Remove this edge", icon=":material/link_off:", key="workflow.disconnect"):
             if _apply(wf.disconnect, gone):
                 st.rerun()
 
 
-@st.dialog("Remove this node?")
-def _confirm_remove(node_id: str) -> None:
-    st.write(f"Remove **{node_id}** and the edges from and to it? Routes that name it stay and "
-             "are shown in red until you change them.")
-    if st.button("Remove", type="primary", icon=":material/delete:"):
-        if _apply(wf.remove_node, node_id):
-            st.session_state.pop(SELECTED, None)
-            st.rerun()
+def _remove(node_id: str) -> None:
+    now = state.require_app()
+    state.set_draft(wf.remove_node(now.spec, node_id))
+    st.session_state.pop(SELECTED, None)
 
 
 def _node_section(spec: AppSpec, node_id: str) -> None:
@@ -123,7 +124,8 @@ def _node_section(spec: AppSpec, node_id: str) -> None:
         except Exception as exc:
             settings = None
             show_error(exc)
-        if st.form_submit_button("Apply settings", icon=":material/check:") and settings:
+        if st.form_submit_button("Apply settings", icon=":material/check:",
+                                 key="workflow.node.apply") and settings:
             if _apply(wf.update_node, node_id, settings):
                 st.rerun()
     with st.expander("Rename or remove"):
@@ -132,8 +134,12 @@ def _node_section(spec: AppSpec, node_id: str) -> None:
             if _apply(wf.rename_node, node_id, new.strip()):
                 st.session_state[SELECTED] = new.strip()
                 st.rerun()
-        if st.button("Remove node", key=f"{key}.remove", icon=":material/delete:"):
-            _confirm_remove(node_id)
+        if st.button("Remove node", key="workflow.remove", icon=":material/delete:"):
+            confirm.request("workflow.remove", node_id)
+    confirm.confirm_dialog(
+        "workflow.remove", "Remove this node?",
+        f"Remove **{confirm.pending('workflow.remove')}** and the edges from and to it? Routes "
+        "that name it stay, drawn in red, until you change them.", "Remove", _remove)
 
 
 def _show_run(result: NodeRun) -> None:
@@ -164,7 +170,8 @@ def _run_section(current: state.Current, node_id: str) -> None:
         values = {n: st.text_area(n, key=f"workflow.in.{node_id}.{n}", height=68) for n in names}
         if not names:
             st.caption("This node reads no variables.")
-        go = st.form_submit_button("Run this node", icon=":material/play_arrow:")
+        go = st.form_submit_button("Run this node", icon=":material/play_arrow:",
+                                   key="workflow.run.go")
     if go:
         try:
             with st.spinner(f"Running {node_id}..."):
@@ -192,7 +199,7 @@ def _typed(values: dict[str, str]) -> dict[str, Any]:
 
 def _save(current: state.Current, found: list[wf.Problem]) -> None:
     if not st.button("Save workflow", type="primary", icon=":material/save:",
-                     disabled=not current.draft):
+                     disabled=not current.draft, key="workflow.save"):
         return
     if found:
         st.error("Nothing was saved: fix the problems shown above first.", icon=":material/error:")
