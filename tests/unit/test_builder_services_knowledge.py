@@ -82,9 +82,10 @@ def test_upload_refuses_bad_files_with_reasons_and_writes_none_of_them(
         ("empty.txt", b""),
         ("big.txt", b"x" * 1001),
         ("latin.txt", "caf\xe9".encode("latin-1")),
+        ("two\nlines.md", b"# two"),
     ])
     reasons = {r.name: r.reason for r in result.refused}
-    assert result.saved == [] and len(reasons) == 7
+    assert result.saved == [] and len(reasons) == 8
     assert "unsupported file type .exe" in reasons["setup.exe"] and ".pdf" in reasons["setup.exe"]
     assert "not a readable PDF" in reasons["broken.pdf"]
     assert "folders" in reasons["../escape.md"]
@@ -92,6 +93,7 @@ def test_upload_refuses_bad_files_with_reasons_and_writes_none_of_them(
     assert "empty" in reasons["empty.txt"]
     assert "upload limit" in reasons["big.txt"]
     assert "UTF-8" in reasons["latin.txt"]
+    assert "control characters" in reasons["two\nlines.md"]
     assert all(str(info.folder) not in r for r in reasons.values())  # names, not server paths
     assert sorted(p.name for p in info.folder.iterdir()) == before
     assert not (info.folder.parent / "escape.md").exists()

@@ -106,8 +106,10 @@ OnProgress = Callable[[Progress], None]
 def _name_problem(name: str) -> str | None:
     if not name or not name.strip():
         return "the file has no name"
-    if "/" in name or "\\" in name or "\x00" in name:
-        return "a file name may not contain folders ('/' or '\\') or NUL; upload the file itself"
+    if "/" in name or "\\" in name:
+        return "a file name may not contain folders ('/' or '\\'); upload the file itself"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "the file name has control characters (a line break, NUL, ...); rename the file"
     if name in (".", "..") or ".." in name:
         return "a file name may not contain '..'; rename the file"
     if name.startswith("."):
