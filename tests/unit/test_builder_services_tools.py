@@ -141,3 +141,28 @@ def test_a_bad_tool_is_never_added(notes: str) -> None:
     with pytest.raises(ConfigError, match="unknown timezone"):
         svc.update_tool(added, 0, {"timezone": "Nowhere/X"}, "required")
     assert spec.tools == [] and added.tools[0].settings == {}
+
+
+def test_a_tool_with_a_session_is_closed_after_each_look_and_call() -> None:
+    closed: list[str] = []
+
+    def session_tools(label: str = "s") -> list[BaseTool]:
+        def ping() -> str:
+            """Answer pong."""
+            return "pong"
+
+        one = StructuredTool.from_function(ping)
+        one.metadata = {svc.CLOSE_KEY: lambda: closed.append(label)}  # an MCP session's close
+        return [one]
+
+    register_tool("session_test", cast(Any, session_tools))
+    try:
+        svc.build("session_test", {"label": "look"})
+        assert closed == ["look"]
+        assert svc.call("session_test", {"label": "call"}, "ping", {}).output == "pong"
+        assert closed == ["look", "call"]
+        with pytest.raises(InputError):
+            svc.call("session_test", {"label": "wrong"}, "nope", {})
+        assert closed[-1] == "wrong"  # closed even when the call is refused
+    finally:
+        TOOLS.unregister("session_test")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from framework.spec.models import AppSpec, ToolConfig
 from framework.tools import TOOLS, Capabilities, capabilities_of, get_tools, side_effect, tool_names
 
 MAX_RESULT_CHARS = 20_000
+CLOSE_KEY = "openbuilder_close"  # as framework.app.wiring: a tool's session closer (MCP)
 BUILTINS = frozenset({"calculator", "datetime"})
 CONNECTORS = frozenset({"http", "openapi", "sql", "files", "code", "web_search", "mcp"})
 
@@ -97,7 +100,8 @@ def _describe(name: str) -> str:
     model = settings_model(name)
     if model is None or not any(f.is_required() for f in model.model_fields.values()):
         try:
-            return " / ".join(t.description.split("\n")[0] for t in get_tools(name))
+            with _opened(name, {}) as tools:
+                return " / ".join(t.description.split("\n")[0] for t in tools)
         except Exception:  # a factory that needs settings after all
             pass
     return _summary(target)
@@ -175,10 +179,27 @@ def args_schema(tool: BaseTool) -> dict[str, Any]:
 def build(name: str, settings: dict[str, Any] | None = None) -> list[ToolView]:
     """The tools ``name`` gives with ``settings`` (a connector may give several); a bad setting
     raises ConfigError naming it."""
-    tools = _built(name, settings or {})
-    return [ToolView(t.name, t.description, args_schema(t), capabilities_of(t),
-                     "a person approves calls with side effects"
-                     if capabilities_of(t).side_effects else "none") for t in tools]
+    with _opened(name, settings or {}) as tools:
+        return [ToolView(t.name, t.description, args_schema(t), capabilities_of(t),
+                         "a person approves calls with side effects"
+                         if capabilities_of(t).side_effects else "none") for t in tools]
+
+
+@contextmanager
+def _opened(name: str, settings: dict[str, Any]) -> Iterator[list[BaseTool]]:
+    """The tools built for one look or one call, then closed: a tool that holds a session (an MCP
+    server's program or connection) carries its ``close`` in ``metadata[CLOSE_KEY]``."""
+    tools = _built(name, settings)
+    try:
+        yield tools
+    finally:
+        closes: list[Any] = []
+        for one in tools:
+            close = (one.metadata or {}).get(CLOSE_KEY)
+            if callable(close) and close not in closes:
+                closes.append(close)
+        for close in closes:
+            close()
 
 
 def _built(name: str, settings: dict[str, Any]) -> list[BaseTool]:
@@ -215,11 +236,15 @@ def call(name: str, settings: dict[str, Any], tool_name: str, args: dict[str, An
 
     A call with side effects runs only when ``approved`` (else PolicyError says what it would do).
     A tool's own refusal or failure comes back as ``CallResult(ok=False, error=...)``."""
-    tools = {t.name: t for t in _built(name, settings)}
-    if tool_name not in tools:
-        raise InputError(f"{name!r} gives no tool named {tool_name!r}; it gives: "
-                         f"{', '.join(tools)}")
-    tool = tools[tool_name]
+    with _opened(name, settings) as built:
+        tools = {t.name: t for t in built}
+        if tool_name not in tools:
+            raise InputError(f"{name!r} gives no tool named {tool_name!r}; it gives: "
+                             f"{', '.join(tools)}")
+        return _invoke(tools[tool_name], args, approved)
+
+
+def _invoke(tool: BaseTool, args: dict[str, Any], approved: bool) -> CallResult:
     effect = side_effect(tool, args)
     if effect and not approved:
         raise PolicyError(f"this call has side effects ({effect}); tick the approval box to run "
