@@ -17,7 +17,7 @@ from framework.builder.services.apps import validate_spec, yaml_text
 from framework.builder.services.versions import VersionsService
 from framework.builder.widgets.errors import field_errors, show_error, show_field_errors
 from framework.builder.widgets.model_picker import pick_model, test_connection
-from framework.errors import OpenBuilderError
+from framework.errors import OpenBuilderError, VersionConflictError
 from framework.spec import AppSpec
 from framework.spec.io import spec_to_data
 
@@ -146,7 +146,8 @@ def _notices(now: state.Current) -> None:
     error = st.session_state.get("editor.error")
     if error is not None:
         show_error(error, "Save")
-        if st.button("Reload the latest version (drops your changes)", key="editor.reload",
+        if isinstance(error, VersionConflictError) and st.button(
+                "Reload the latest version (drops your changes)", key="editor.reload",
                      icon=":material/refresh:"):
             _discard()
 
