@@ -148,7 +148,7 @@ def _notices(now: state.Current) -> None:
         show_error(error, "Save")
         if isinstance(error, VersionConflictError) and st.button(
                 "Reload the latest version (drops your changes)", key="editor.reload",
-                     icon=":material/refresh:"):
+                icon=":material/refresh:"):
             _discard()
 
 
