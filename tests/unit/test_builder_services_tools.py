@@ -166,3 +166,23 @@ def test_a_tool_with_a_session_is_closed_after_each_look_and_call() -> None:
         assert closed[-1] == "wrong"  # closed even when the call is refused
     finally:
         TOOLS.unregister("session_test")
+
+
+def test_a_setting_called_name_reaches_the_factory() -> None:
+    """The MCP connector's factory takes the server's ``name`` as a setting."""
+    def named_tools(name: str, greeting: str = "hi") -> list[BaseTool]:
+        def greet() -> str:
+            """Greet."""
+            return f"{greeting} from {name}"
+
+        return [StructuredTool.from_function(greet, name=f"{name}_greet")]
+
+    register_tool("named_test", cast(Any, named_tools))
+    try:
+        [view] = svc.build("named_test", {"name": "srv"})
+        assert view.name == "srv_greet"
+        assert svc.call("named_test", {"name": "srv"}, "srv_greet", {}).output == "hi from srv"
+        with pytest.raises(ConfigError, match="bad settings"):
+            svc.build("named_test", {"name": "srv", "colour": "red"})
+    finally:
+        TOOLS.unregister("named_test")

@@ -210,11 +210,29 @@ def _built(name: str, settings: dict[str, Any]) -> list[BaseTool]:
         except ValidationError as exc:
             raise ConfigError(f"tool {name!r}: {_validation_message(exc)}") from None
     try:
-        return get_tools(name, **settings)
+        return _make(name, settings)
     except OpenBuilderError:
         raise
     except (ValidationError, ValueError) as exc:
         raise ConfigError(f"tool {name!r}: bad settings: {_short(str(exc))}") from None
+
+
+def _make(name: str, settings: dict[str, Any]) -> list[BaseTool]:
+    """``get_tools(name, **settings)``, but a setting may itself be called ``name`` (the MCP
+    connector's server name), which ``get_tools``' own ``name`` argument would swallow."""
+    if "name" not in settings:
+        return get_tools(name, **settings)
+    target = _target(name)
+    if isinstance(target, BaseTool):
+        raise ConfigError(f"tool {name!r} takes no settings; remove 'settings' from it")
+    try:
+        built = target(**settings)
+    except TypeError as exc:
+        raise ConfigError(f"tool {name!r}: bad settings {sorted(settings)}: {exc}") from exc
+    tools = list(built) if isinstance(built, list | tuple) else [built]
+    if not tools or not all(isinstance(t, BaseTool) for t in tools):
+        raise ConfigError(f"tool {name!r}: its factory gave no tools")
+    return tools
 
 
 def _validation_message(exc: ValidationError) -> str:
