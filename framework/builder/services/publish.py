@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.builder.services.apps import LoadedApp, yaml_text
+from framework.settings import variable
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 KEY_PLACEHOLDER = "YOUR_API_KEY"
@@ -56,7 +57,7 @@ class PublishService:
 
     def serve_command(self, port: int = DEFAULT_PORT) -> str:
         home = shlex.quote(str(self.home))
-        return (f"OPENBUILDER_HOME={home} openbuilder serve {shlex.quote(str(self.apps_dir))} "
+        return (f"{variable('home')}={home} openbuilder serve {shlex.quote(str(self.apps_dir))} "
                 f"--port {port}")
 
     def base_url(self, port: int = DEFAULT_PORT) -> str:
