@@ -305,3 +305,12 @@ def test_knowledge_with_an_embedding_model_that_cannot_load_says_so(apps_dir: Pa
     assert not at.exception
     assert "knowledge base 'docs'" in _errors(at)[0] and "nosuch" in _errors(at)[0]
     assert at.button(key="FormSubmitter:knowledge.create-Create")  # creating another still works
+
+
+def test_tools_lists_the_apps_mcp_servers_to_try(apps_dir: Path) -> None:
+    path = apps_dir / "fake_qa" / "app.yaml"
+    path.write_text(path.read_text() + "mcp_servers:\n  - {name: calc, command: [my-mcp-server]}\n")
+    at = _run(tools_page)
+    assert not at.exception
+    assert any("**calc** (program)" in c.value for c in at.caption)
+    assert "calc (MCP server)" in at.selectbox(key="tools.try.source").options

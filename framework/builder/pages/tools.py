@@ -60,6 +60,10 @@ def _capabilities(view: svc.ToolView) -> None:
 
 def _app_tools(now: Any) -> None:
     st.subheader("Tools of this app")
+    servers = now.spec.mcp_servers
+    if servers:
+        st.caption("MCP servers (edit them in the Editor; try their tools below): " + ", ".join(
+            f"**{m.name}** ({'program' if m.command else m.url})" for m in servers))
     if not now.spec.tools:
         st.info("No tools yet: add one below. Knowledge bases give the app a search tool of "
                 "their own.", icon=":material/build:")
@@ -208,6 +212,9 @@ def _unknown(name: str, entry: svc.ToolEntry | None, entries: dict[str, Any]) ->
 def _sources(now: Any) -> dict[str, tuple[str, dict[str, Any]]]:
     """Label -> (registry name, settings): the app's tools, then tools that need no settings."""
     out = {f"{cfg.name} (this app's settings)": (cfg.name, cfg.settings) for cfg in now.spec.tools}
+    for server in now.spec.mcp_servers:
+        out[f"{server.name} (MCP server)"] = ("mcp", server.model_dump(exclude={"approval"},
+                                                                        exclude_none=True))
     for entry in _catalog():
         if entry.available and entry.name not in {c.name for c in now.spec.tools}:
             out.setdefault(f"{entry.name} (default settings)", (entry.name, {}))
