@@ -12,6 +12,8 @@ from framework.builder.widgets.header import header
 
 PICKER = "openbuilder.sidebar.app"
 NONE = "(none)"
+STARTED = "openbuilder.started"
+DEMO = "kb_qa"  # the demo app (`make demo`): current when a session starts, if it is there
 
 
 def _on_pick() -> None:
@@ -32,6 +34,13 @@ def sidebar() -> None:
             show_error(exc, "the apps folder")
             return
         now = state.current()
+        if not st.session_state.get(STARTED):  # a new session opens on the demo app, if present
+            st.session_state[STARTED] = True
+            if now is None and DEMO in names:
+                try:
+                    now = state.select(DEMO)
+                except Exception:  # noqa: BLE001 - it stays unchosen; Apps shows why
+                    now = None
         if now is not None and now.name not in names:  # deleted or renamed on disk
             state.select(None)
             now = None

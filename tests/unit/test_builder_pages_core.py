@@ -196,3 +196,16 @@ def test_editor_round_trips_every_template_without_a_change(service: AppsService
         assert not at.exception, template.key
         assert not at.warning and not at.error, (template.key, [w.value for w in at.warning])
         assert not at.session_state["openbuilder.current"].draft
+
+
+def test_a_session_starts_on_the_demo_app(service: AppsService) -> None:
+    service.create("kb_qa", "example:kb_qa")
+    service.create("other", "kind:chat")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30).run()
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value == "kb_qa"
+    assert any("**kb_qa**" in m.value and "version 1" in m.value for m in at.markdown)
+    at.sidebar.selectbox[0].select("other").run()
+    assert at.session_state["openbuilder.current"].name == "other"
+    at.run()  # chosen once: it stays
+    assert at.sidebar.selectbox[0].value == "other"
