@@ -216,19 +216,11 @@ def _sync(info: kbs.KbInfo) -> None:
                    "documents whose files are gone (as a build does).")
         if st.button("Sync now", key="knowledge.sync"):
             with st.status("Syncing...", expanded=True) as status:
-                names = _folder_names(info)
+                names = ingest.folder_files(info)
                 report = _ingest_with_bars(info, names, lambda bar: ingest.sync_folder(info, bar))
                 if report is not None and report.removed:
                     st.caption(f"{report.removed} document(s) removed (their files are gone)")
                 _finish(status, report, 0)
-
-
-def _folder_names(info: kbs.KbInfo) -> list[str]:
-    from framework.rag.loaders import discover
-
-    if not info.folder.is_dir():
-        return []
-    return [f.relative_to(info.folder).as_posix() for f, _ in discover([info.folder])]
 
 
 # -- documents, skipped files, search -----------------------------------------------------------

@@ -27,7 +27,7 @@ MAX_BATCH_FILES = 200
 MAX_NAME_CHARS = 200
 
 __all__ = ["FileOutcome", "IngestReport", "Progress", "Refusal", "UploadResult", "check_upload",
-           "ingest", "sync_folder", "upload"]
+           "folder_files", "ingest", "sync_folder", "upload"]
 
 
 @dataclass
@@ -219,6 +219,13 @@ def ingest(info: KbInfo, paths: Sequence[Path], on_progress: OnProgress | None =
     report.seconds = time.monotonic() - started
     save_report(info, report.as_dict())
     return report
+
+
+def folder_files(info: KbInfo) -> list[str]:
+    """The files a sync would look at (names relative to the folder), in the order it takes them."""
+    if not info.folder.is_dir():
+        return []
+    return [f.relative_to(info.folder).as_posix() for f, _ in discover([info.folder])]
 
 
 def sync_folder(info: KbInfo, on_progress: OnProgress | None = None) -> IngestReport:
