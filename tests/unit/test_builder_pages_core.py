@@ -209,3 +209,19 @@ def test_a_session_starts_on_the_demo_app(service: AppsService) -> None:
     assert at.session_state["openbuilder.current"].name == "other"
     at.run()  # chosen once: it stays
     assert at.sidebar.selectbox[0].value == "other"
+
+
+def test_editor_shows_a_draft_left_by_another_page(service: AppsService) -> None:
+    from dataclasses import replace
+
+    app = service.create("bot", "kind:chat")
+    at = _run("editor", "bot")
+    assert at.text_area(key=_key(at, "text_area", ".description")).value == app.spec.description
+    now = at.session_state["openbuilder.current"]
+    edited = now.spec.model_copy(update={"description": "edited on another page"})
+    at.session_state["openbuilder.current"] = replace(now, spec=edited, draft=True)
+    at.run()  # the Editor opened again after, say, the Workflow page changed the draft
+    assert at.text_area(key=_key(at, "text_area", ".description")).value == "edited on another page"
+    assert at.session_state["openbuilder.current"].draft and "Unsaved changes" in at.warning[0].value
+    at.button(key="editor.save").click().run()
+    assert "edited on another page" in app.path.read_text()

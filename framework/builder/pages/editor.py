@@ -21,7 +21,23 @@ from framework.errors import OpenBuilderError, VersionConflictError
 from framework.spec import AppSpec
 from framework.spec.io import spec_to_data
 
+ORIGIN = "editor.origin"  # digest of the spec the Editor's widgets last showed
 TABS = ["General", "Model", "Knowledge", "Tools", "Graph", "Behaviour", "YAML"]
+
+
+def _digest(spec: AppSpec) -> str:
+    import hashlib
+
+    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+
+
+def _follow_other_pages(now: state.Current) -> None:
+    """Start the widgets afresh when the current spec is not the one this page left (another
+    page changed the draft, or another app or version was loaded), so they show it."""
+    origin = st.session_state.get(ORIGIN)
+    if origin is not None and origin != _digest(now.spec):
+        st.session_state["editor.nonce"] = st.session_state.get("editor.nonce", 0) + 1
+        st.session_state[ORIGIN] = None
 
 
 def _prefix(now: state.Current) -> str:
@@ -162,6 +178,7 @@ def _discard() -> None:
 def render() -> None:
     st.title("Editor")
     now = state.require_app()
+    _follow_other_pages(now)
     prefix = _prefix(now)
     saved_spec = state.services().apps.store.get(now.name, now.version).spec
     problems = st.session_state.get(f"{prefix}.problems", {})
@@ -174,7 +191,7 @@ def render() -> None:
     bar = st.columns(2)
     save = bar[0].button("Save", type="primary", key="editor.save", icon=":material/save:")
     discard = bar[1].button("Discard changes", key="editor.discard", icon=":material/close:")
-    data = spec_to_data(saved_spec)
+    data = spec_to_data(now.spec)  # the draft another page (Workflow, Tools) left, if any
     tabs = st.tabs(TABS)
     sections = [lambda: _general(form, data, now), lambda: _model(form, data, now),
                 lambda: _knowledge(form, data), lambda: _tools(form, data),
@@ -187,6 +204,8 @@ def render() -> None:
     with tabs[-1]:
         _yaml(data, checked)
     _track_draft(now, saved_spec, checked, banner)
+    after = state.current()
+    st.session_state[ORIGIN] = _digest(after.spec) if after else None
     if discard:
         _discard()
     if save and checked is not None and checked == saved_spec:
