@@ -249,3 +249,22 @@ def test_source_text_is_shown_as_text_not_markdown() -> None:
     from framework.builder.pages.playground import plain
 
     assert plain("# FAISS\n*fast* [1]") == "\\# FAISS  \n\\*fast\\* \\[1\\]"
+
+
+def _broken_draft_playground() -> None:
+    from framework.builder import state
+    from framework.builder.pages import playground
+    from framework.builder.services import workflow as wf
+
+    if state.current() is None:
+        now = state.select("approve")
+        assert now is not None
+        state.set_draft(wf.connect(now.spec, "answer", "ghost"))
+    playground.render()
+
+
+def test_an_invalid_draft_says_what_to_fix_before_it_can_run(apps: Path) -> None:
+    at = page("approve", "playground", _broken_draft_playground)
+    message = texts(at, "error")
+    assert "The unsaved draft cannot run" in message and "edge to 'ghost'" in message
+    assert "nothing was saved" not in message

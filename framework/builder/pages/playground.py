@@ -23,6 +23,7 @@ from framework.builder.services.playground import (
     usage_line,
 )
 from framework.builder.widgets.errors import show_error
+from framework.errors import SpecError
 
 THREADS = "playground.threads"  # app name -> thread id
 TURNS = "playground.turns"  # thread id -> shown turns
@@ -216,6 +217,12 @@ def render() -> None:
     try:
         with st.spinner("Loading the app (model and knowledge base)..."):
             app = _service().app(current.name, current.spec, current.base_dir, current.version)
+    except SpecError as exc:
+        lines = "\n".join(f"- `{p.path or 'app'}`: {p.message}" for p in exc.problems)
+        which = "The unsaved draft" if current.draft else "This app"
+        st.error(f"{which} cannot run until these problems are fixed (in the Editor or "
+                 f"Workflow page):\n{lines}", icon=":material/error:")
+        return
     except Exception as exc:
         show_error(exc, where="loading the app")
         return
