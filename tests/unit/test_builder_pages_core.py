@@ -170,7 +170,7 @@ def test_publish_shows_the_key_once(service: AppsService, _isolated_home: Path) 
     service.create("pub", "kind:chat")
     at = _run("publish", "pub")
     assert not at.exception
-    assert [b.label for b in at.get("download_button")] == ["app.yaml", "Python program"]
+    assert [getattr(b, "label", None) for b in at.get("download_button")] == ["app.yaml", "Python program"]
     assert any("openbuilder serve" in c.value for c in at.code)
     at.button(key="publish.key.create").click().run()
     key = next(c.value for c in at.code if c.value.startswith("obk_"))

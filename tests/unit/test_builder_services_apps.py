@@ -57,7 +57,7 @@ def test_every_template_creates_a_valid_app_at_version_1(apps: AppsService) -> N
     assert len(listed) == len(keys)
     assert all(s.version == 1 and s.error is None and s.last_run is None for s in listed.values())
     flow = apps.load(f"app{keys.index('kind:workflow')}").spec.graph
-    assert any(n.kind == "human_approval" for n in flow.nodes)  # type: ignore[union-attr]
+    assert any(n.kind == "human_approval" for n in flow.nodes)  # type: ignore[attr-defined]
 
 
 def test_rag_template_needs_no_code_and_example_brings_its_documents(apps: AppsService) -> None:
