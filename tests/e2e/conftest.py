@@ -4,6 +4,7 @@ screenshots under ``tests/e2e/artifacts/``, and a session check that no server o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -59,7 +60,8 @@ def builder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiProcess]:
     fails if that leaves anything running."""
     need_chromium()
     tmp = tmp_path_factory.mktemp("builder")
-    ui = start_ui(tmp)
+    # No file watcher: a source edit elsewhere in the checkout must not rerun the pages mid-test.
+    ui = start_ui(tmp, STREAMLIT_SERVER_FILE_WATCHER_TYPE="none")
     try:
         yield ui
     finally:
@@ -81,13 +83,33 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context (its own Streamlit session); on failure, a last screenshot and the
+    page's HTML go to the test's artifacts folder."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.set_default_timeout(30_000)
+    tab = context.new_page()
     try:
-        yield context.new_page()
+        yield tab
     finally:
+        if request.node.stash.get(FAILED, False):
+            folder = ARTIFACTS / request.node.name
+            folder.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(Exception):
+                tab.screenshot(path=str(folder / "FAILED.png"), full_page=True)
+                (folder / "FAILED.html").write_text(tab.content())
         context.close()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 APP = "[data-testid='stApp']"
 IDLE_MS = 60_000
@@ -72,8 +73,16 @@ def select(page: Page, label: str, option: str, *, within: Locator | None = None
     """Pick ``option`` in an ``st.selectbox`` labelled ``label``."""
     area = within or main(page)
     box = area.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.locator("input").first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    field = box.locator("input").first
+    field.click()
+    field.fill(option)  # the combobox (react-aria) lists options as you type
+    listed = page.get_by_role("option", name=option, exact=True).first
+    try:
+        listed.wait_for(timeout=3_000)
+    except PlaywrightTimeout:  # not listed: a box that takes new values adds it on Enter
+        field.press("Enter")
+    else:
+        listed.click()
     wait_idle(page)
 
 
@@ -104,6 +113,18 @@ class Shots:
     def __call__(self, page: Page, name: str, **kw: Any) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True, **kw)
+        # Streamlit scrolls inside its main area, so a "full page" is the viewport: grow the
+        # viewport to the content's height for the picture, then put it back.
+        size = page.viewport_size or {"width": 1280, "height": 900}
+        tall = page.evaluate("Math.max(...[...document.querySelectorAll("
+                             "'[data-testid=stMain], [data-testid=stSidebarContent]')]"
+                             ".map(e => e.scrollHeight), 0)")
+        page.set_viewport_size({"width": size["width"],
+                                "height": max(size["height"], min(int(tall) + 40, 8000))})
+        try:
+            page.wait_for_timeout(200)
+            page.screenshot(path=str(path), full_page=True, **kw)
+        finally:
+            page.set_viewport_size(size)
         self.taken.append(path)
         return path
