@@ -268,3 +268,50 @@ def test_an_invalid_draft_says_what_to_fix_before_it_can_run(apps: Path) -> None
     message = texts(at, "error")
     assert "The unsaved draft cannot run" in message and "edge to 'ghost'" in message
     assert "nothing was saved" not in message
+
+
+ALL_KINDS = """\
+name: kinds
+model: fake:echo
+tools: [calculator]
+knowledge:
+  - {name: docs, path: knowledge, embeddings: hash}
+graph:
+  kind: workflow
+  nodes:
+    - {id: search, kind: retrieve, k: 2}
+    - {id: calc, kind: tool, tool: calculator, args: {expression: "1+1"}}
+    - {id: pick, kind: router, routes: [{when: "int(calc) > 1", to: ask}], default: sub,
+       max_visits: 2}
+    - id: triage
+      kind: router
+      classify: {prompt: "{question}", choices: {a: ask, b: sub}}
+    - {id: ask, kind: llm, prompt: "Question: {search}", output: answer}
+    - {id: sub, kind: subapp, app: helper/app.yaml, output: answer}
+    - {id: ok, kind: human_approval, show: [answer]}
+  edges:
+    - {from: start, to: search}
+    - {from: start, to: calc}
+    - {from: [search, calc], to: pick}
+    - {from: ask, to: ok}
+"""
+
+
+def test_every_node_kind_has_a_settings_form_that_applies(apps: Path) -> None:
+    folder = apps / "kinds"
+    write_fake_app(folder, name="kinds")
+    (folder / "app.yaml").write_text(ALL_KINDS)
+    write_fake_app(folder / "helper", name="helper", knowledge=False)
+    at = page("kinds", "workflow")
+    for node in ["search", "calc", "pick", "triage", "ask", "sub", "ok"]:
+        next(s for s in at.selectbox if s.label == "Node").set_value(node).run()
+        assert not at.exception, node
+        at.button(key="workflow.node.apply").click().run()
+        assert not at.exception, node
+        assert not [e for e in at.error if "nothing was saved" in str(e.value)], node
+    # a route edited in the router's table is applied to the draft
+    next(s for s in at.selectbox if s.label == "Node").set_value("pick").run()
+    next(n for n in at.number_input if n.label.startswith("Loop bound")).set_value(5)
+    at.button(key="workflow.node.apply").click().run()
+    current = at.session_state["openbuilder.current"]
+    assert current.draft and current.spec.graph.node("pick").max_visits == 5
