@@ -46,7 +46,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_every_template_creates_a_valid_app_at_version_1(apps: AppsService) -> None:
     keys = [t.key for t in apps.templates()]
     kinds = {t.kind for t in apps.templates()}
-    assert {"chat", "rag", "agent", "workflow", "supervisor"} <= kinds
+    assert {"chat", "rag", "agent", "workflow", "supervisor"} <= kinds and "blank" in keys
     assert {"example:kb_qa", "example:assistant", "example:approval_flow",
             "example:supervisor_team"} <= set(keys)
     for i, key in enumerate(keys):

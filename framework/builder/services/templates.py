@@ -38,6 +38,9 @@ def _model(max_tokens: int = 200) -> dict[str, Any]:
 def _kind_templates() -> list[Template]:
     model = _model()
     return [
+        Template("blank", "Blank app", "chat", "Only a model and a chat graph; add knowledge, "
+                 "tools or a workflow in the Editor.",
+                 {"name": "x", "model": {"id": DEFAULT_MODEL}, "graph": {"kind": "chat"}}),
         Template("kind:chat", "Chat", "chat", "A model and a system prompt, with memory.",
                  {"name": "x", "description": "A friendly chat assistant.", "model": model,
                   "graph": {"kind": "chat"},
@@ -97,5 +100,5 @@ def _example_templates(folder: Path) -> list[Template]:
 
 
 def templates(examples: Path | None = None) -> list[Template]:
-    """One template per built-in graph kind, then the example apps."""
+    """A blank app, one template per built-in graph kind, then the example apps."""
     return [*_kind_templates(), *_example_templates(examples or EXAMPLES_DIR)]
