@@ -104,10 +104,11 @@ def _behaviour(form: SchemaForm, data: dict[str, Any]) -> None:
 def _yaml(data: dict[str, Any], checked: AppSpec | None) -> None:
     if checked is not None:
         st.caption("Exactly what Save writes to app.yaml:")
-        st.code(yaml_text(checked), language="yaml")
+        st.code(yaml_text(checked), language="yaml", wrap_lines=True)
     else:
         st.caption("Not valid yet (Save lists the problems); what you have typed:")
-        st.code(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), language="yaml")
+        st.code(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), language="yaml",
+                wrap_lines=True)
 
 
 def _check(data: dict[str, Any], name: str) -> tuple[AppSpec | None, OpenBuilderError | None]:

@@ -48,7 +48,7 @@ def _key(name: str) -> str | None:
     if new_key:
         st.success("Copy this key now: it is shown once and only its hash is kept.",
                    icon=":material/key:")
-        st.code(new_key, language=None)
+        st.code(new_key, language=None, wrap_lines=True)
     existing = service().keys_for(name)
     st.caption(f"{len(existing)} key(s) may use this app. `openbuilder keys list` lists them, "
                "`openbuilder keys revoke ID` revokes one.")
@@ -58,9 +58,9 @@ def _key(name: str) -> str | None:
 def _snippets(name: str, key: str | None) -> None:
     pub = service()
     st.subheader("Serve and call it")
-    st.code(pub.serve_command(), language="bash")
-    st.code(pub.openai_snippet(name, key), language="python")
-    st.code(pub.curl_line(name, key), language="bash")
+    st.code(pub.serve_command(), language="bash", wrap_lines=True)
+    st.code(pub.openai_snippet(name, key), language="python", wrap_lines=True)
+    st.code(pub.curl_line(name, key), language="bash", wrap_lines=True)
 
 
 def _server(name: str, key: str | None) -> None:

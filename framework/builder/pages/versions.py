@@ -21,10 +21,9 @@ def _when(stamp: float) -> str:
 
 
 def _table(rows: list[VersionRow], latest: int) -> None:
-    st.dataframe([{"version": r.version, "saved": _when(r.created), "kind": r.kind,
-                   "model": r.model, "description": r.description,
-                   "latest": "latest" if r.version == latest else ""} for r in rows],
-                 hide_index=True, width="stretch")
+    st.dataframe([{"version": f"{r.version} (latest)" if r.version == latest else str(r.version),
+                   "saved": _when(r.created), "description": r.description, "model": r.model}
+                  for r in rows], hide_index=True, width="stretch")
 
 
 def _diff(name: str, numbers: list[int]) -> None:
@@ -38,7 +37,7 @@ def _diff(name: str, numbers: list[int]) -> None:
         show_error(exc, "comparing")
         return
     if text:
-        st.code(text, language="diff")
+        st.code(text, language="diff", wrap_lines=True)
     else:
         st.caption(f"Versions {old} and {new} are the same.")
 
