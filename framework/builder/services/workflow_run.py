@@ -10,6 +10,7 @@ human-approval node or a tool call that needs approval stops the way it would in
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,19 +116,21 @@ class NodeRunner:
     def __init__(self) -> None:
         self._key = ""
         self._graph: Any = None
+        self._lock = threading.Lock()  # one runner serves every session of the builder
 
     def _graph_for(self, spec: AppSpec, base_dir: Path) -> Any:
         from framework.app.kinds import BuildContext, graph_kind
         from framework.app.wiring import wire
 
         key = hashlib.sha256(f"{base_dir}|{spec.model_dump_json()}".encode()).hexdigest()
-        if key != self._key:
-            kind = graph_kind(spec)
-            parts = wire(spec, base_dir)
-            self._graph, _ = kind.build(BuildContext(spec, parts, base_dir, kind,
-                                                     _lazy_subapp(base_dir)))
-            self._key = key
-        return self._graph
+        with self._lock:
+            if key != self._key:
+                kind = graph_kind(spec)
+                parts = wire(spec, base_dir)
+                self._graph, _ = kind.build(BuildContext(spec, parts, base_dir, kind,
+                                                         _lazy_subapp(base_dir)))
+                self._key = key
+            return self._graph
 
     def run(self, spec: AppSpec, base_dir: str | Path, node_id: str,
             inputs: dict[str, Any]) -> NodeRun:
