@@ -35,7 +35,9 @@ def streamlit_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(entry),
             "--server.address", host, "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--client.toolbarMode", "minimal"]
+            "--client.toolbarMode", "minimal",
+            # the builder is a tool, not a page under development: no rerun when a file changes
+            "--server.fileWatcherType", "none"]
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
