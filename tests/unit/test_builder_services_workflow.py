@@ -51,6 +51,18 @@ def test_add_connect_and_join_make_a_valid_graph() -> None:
         wf.add_node(spec, "llm", "draft")
 
 
+def test_a_node_added_after_another_works_on_its_output() -> None:
+    spec = flow()
+    assert wf.suggested_settings(spec, "human_approval", "answer") == {
+        "show": ["answer"], "message": "Approve this answer?"}
+    assert wf.suggested_settings(spec, "llm", "draft") == {"prompt": "{draft}"}
+    assert wf.suggested_settings(spec, "llm", None) == {}
+    assert wf.suggested_settings(spec, "tool", "review") == {}
+    added = wf.add_node(spec, "human_approval", "check",
+                        **wf.suggested_settings(spec, "human_approval", "answer"))
+    assert wf.workflow_of(added).node("check").show == ["answer"]
+
+
 def test_operations_never_change_the_input_spec() -> None:
     spec = flow()
     before = spec.model_dump()

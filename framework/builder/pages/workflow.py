@@ -75,7 +75,8 @@ def _add_form(spec: AppSpec) -> None:
                              key="workflow.add.after")
         if st.form_submit_button("Add node", icon=":material/add:", key="workflow.add.go"):
             name = node_id.strip()
-            if _apply(wf.add_node, kind, name):
+            source = None if after in ("(don't connect)", START) else after
+            if _apply(wf.add_node, kind, name, **wf.suggested_settings(spec, kind, source)):
                 if after != "(don't connect)":
                     _apply(wf.connect, after, name)
                 st.session_state[SELECTED] = name

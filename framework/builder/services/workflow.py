@@ -111,6 +111,19 @@ def _index(graph: dict[str, Any], node_id: str) -> int:
     raise InputError(f"no node named {node_id!r}; nodes: {names}")
 
 
+def suggested_settings(spec: AppSpec, kind: str, after: str | None) -> dict[str, Any]:
+    """Settings for a node of ``kind`` added after node ``after``, so it works on what that node
+    wrote: an approval shows it, a model prompt reads it."""
+    prev = workflow_of(spec).node(after) if after else None
+    if prev is None or prev.kind in ("router", "human_approval"):
+        return {}
+    if kind == "human_approval":
+        return {"show": [prev.out], "message": f"Approve this {prev.out}?"}
+    if kind == "llm":
+        return {"prompt": f"{{{prev.out}}}"}
+    return {}
+
+
 def add_node(spec: AppSpec, kind: str, node_id: str, **settings: Any) -> AppSpec:
     """Add a node (it starts unconnected: connect it with :func:`connect`)."""
     graph = _graph_data(spec)
