@@ -26,11 +26,11 @@ KIND_LABELS = {"llm": "LLM (ask a model)", "retrieve": "Retrieve (search knowled
                "subapp": "Subapp (run another app)"}
 
 
-def _apply(change: Any, *args: Any) -> bool:
+def _apply(change: Any, *args: Any, **kwargs: Any) -> bool:
     """Apply an edit to the draft; a refused edit is explained and changes nothing."""
     now = state.require_app()
     try:
-        state.set_draft(change(now.spec, *args))
+        state.set_draft(change(now.spec, *args, **kwargs))
     except Exception as exc:  # every refusal becomes a sentence on the page
         show_error(exc)
         return False
