@@ -70,7 +70,7 @@ def builder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiProcess]:
             pytest.fail(problem, pytrace=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     path = need_chromium()
     from playwright.sync_api import sync_playwright
