@@ -1,6 +1,6 @@
 """What the builder refuses, seen in a real browser: a stale save from a second session, an invalid
-field, malformed and unsupported uploads, an edge to a node that does not exist. Each is a message
-on the page; the app's file and its versions stay as they were."""
+field, malformed and unsupported uploads, an unknown tool, an edge to a node that does not exist.
+Each is a message on the page; the app's file and its versions stay as they were."""
 
 from __future__ import annotations
 
@@ -132,3 +132,19 @@ def test_edge_to_a_missing_node_is_refused(builder: UiProcess, page: Page, shots
     check_page(page, "dangling edge")
     assert apps.path("wired").read_text() == before
     assert apps.load("wired").version == 2
+
+
+def test_unknown_tool_is_refused(builder: UiProcess, page: Page, shots: Shots) -> None:
+    apps = make_app(builder, "tooly", "kind:agent")
+    before = apps.path("tooly").read_text()
+    dom.open_app(page, builder.url)
+    visit(page, "Tools", "tooly")
+    dom.select(page, "Tool", "no_such_tool")
+    error = dom.main(page).get_by_test_id("stAlertContentError").filter(
+        has_text="There is no tool named 'no_such_tool'").first
+    error.wait_for()
+    assert "Registered tools:" in error.inner_text()
+    assert dom.main(page).get_by_role("button", name="Add to app").count() == 0
+    shots(page, "unknown-tool-refused")
+    check_page(page, "unknown tool")
+    assert apps.path("tooly").read_text() == before
