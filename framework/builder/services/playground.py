@@ -170,9 +170,9 @@ def logged_in_background(app_name: str, thread: str, question: str,
     try:
         for event in events:
             pipe.put(event)
-            if event.type == "token" and writer.ident is None:
-                writer.start()  # after the first token is out: the log never competes with it
             yield event
+            if event.type == "token" and writer.ident is None:
+                writer.start()  # once the first token is out: the log never competes with it
     except GeneratorExit:
         pipe.put(_Stopped("the page stopped reading before the run ended"))
         raise
