@@ -34,8 +34,26 @@ def open_app(page: Page, url: str) -> None:
     wait_idle(page)
 
 
+def open_sidebar(page: Page) -> Locator:
+    """The sidebar, expanded first when it is folded (as it is at phone width)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    if sidebar.get_attribute("data-collapsed") == "true":
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.locator("[data-testid='stSidebar'][data-collapsed='false']").wait_for()
+    return sidebar
+
+
+def close_sidebar(page: Page) -> None:
+    """Fold the sidebar (at phone width it covers the page)."""
+    if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "false":
+        page.get_by_test_id("stSidebar").hover()
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+        page.locator("[data-testid='stSidebar'][data-collapsed='true']").wait_for()
+
+
 def go(page: Page, title: str) -> None:
     """Open a page by its title in the sidebar navigation."""
+    open_sidebar(page)
     link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile(
         rf"^\W*{re.escape(title)}\W*$"))
     if link.count() == 0:  # icons render as text in the link: fall back to a contains match

@@ -39,7 +39,7 @@ def check_page(page: Page, step: str) -> None:
 
 def pick_app(page: Page, name: str) -> None:
     """Make ``name`` the current app in the sidebar (when it is not already)."""
-    sidebar = page.get_by_test_id("stSidebar")
+    sidebar = dom.open_sidebar(page)
     field = sidebar.get_by_test_id("stSelectbox").filter(has_text="Current app").locator("input")
     if field.first.input_value() != name:
         dom.select(page, "Current app", name, within=sidebar)

@@ -148,3 +148,30 @@ def test_unknown_tool_is_refused(builder: UiProcess, page: Page, shots: Shots) -
     shots(page, "unknown-tool-refused")
     check_page(page, "unknown tool")
     assert apps.path("tooly").read_text() == before
+
+
+def test_every_page_at_phone_width_in_dark_mode(builder: UiProcess, browser: Any, shots: Shots) -> None:
+    """390 px wide, the system in dark mode: each page renders without a traceback, in the dark
+    theme, and nothing makes the page scroll sideways."""
+    make_app(builder, "pocket", "kind:workflow")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark",
+                                  is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.set_default_timeout(30_000)
+        dom.open_app(phone, builder.url)
+        background = phone.evaluate(
+            "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
+        channels = [int(c) for c in background[background.index("(") + 1:-1].split(",")[:3]]
+        assert max(channels) < 80, f"the system is dark but the builder is not: {background}"
+        for title in ("Apps", "Editor", "Knowledge", "Tools", "Workflow", "Playground", "Runs",
+                      "Versions", "Publish"):
+            visit(phone, title, "pocket")
+            dom.close_sidebar(phone)
+            wide = phone.evaluate("(() => { const m = document.querySelector('[data-testid=stMain]');"
+                                  " return m.scrollWidth - m.clientWidth; })()")
+            shots(phone, f"phone-dark-{title.lower()}")
+            assert wide <= 1, f"{title}: the page scrolls sideways by {wide} px at phone width"
+            check_page(phone, f"{title} at phone width")
+    finally:
+        context.close()
