@@ -85,10 +85,13 @@ def _kind(schema: Schema, node: dict[str, Any]) -> str:
     return "json"
 
 
+LABELS = {"mcp_servers": "MCP servers", "k": "Sources per question (k)", "id": "ID",
+          "url": "URL", "on_reject": "On reject"}
+
+
 def label_of(name: str, node: dict[str, Any], inner: dict[str, Any]) -> str:
-    title = node.get("title") or inner.get("title")
-    return str(title) if title and title.lower().replace(" ", "_") == name.lower() else \
-        name.replace("_", " ").capitalize()
+    """A field's label from its name (``history_turns`` -> "History turns")."""
+    return LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def variants(schema: Schema, node: dict[str, Any]) -> dict[str, dict[str, Any]]:
