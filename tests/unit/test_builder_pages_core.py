@@ -225,3 +225,17 @@ def test_editor_shows_a_draft_left_by_another_page(service: AppsService) -> None
     assert at.session_state["openbuilder.current"].draft and "Unsaved changes" in at.warning[0].value
     at.button(key="editor.save").click().run()
     assert "edited on another page" in app.path.read_text()
+
+
+def test_apps_import_refuses_an_invalid_file_and_takes_a_good_one(apps_dir: Path) -> None:
+    at = _run("apps")
+    bad = b"name: broken\nmodel: nocolon\n"
+    at.file_uploader[0].set_value(("app.yaml", bad, "application/x-yaml")).run()
+    at.button(key="apps.import.go").click().run()
+    assert any("model.id" in e.value and "nothing was saved" in e.value for e in at.error)
+    assert list(apps_dir.iterdir()) == []
+    good = b"name: imported\nmodel: fake:echo\ngraph: {kind: chat}\n"
+    at.file_uploader[0].set_value(("app.yaml", good, "application/x-yaml")).run()
+    at.button(key="apps.import.go").click().run()
+    assert "Imported imported (version 1)." in at.success[0].value
+    assert (apps_dir / "imported" / "app.yaml").is_file()
