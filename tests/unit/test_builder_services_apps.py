@@ -212,7 +212,14 @@ def test_versions_diff_and_restore(apps: AppsService) -> None:
 
 
 def test_version_store_default_path_is_the_servers(home: Path) -> None:
+    from framework.server.settings import ServerSettings
+
     assert default_path(home) == home / "server" / "apps.sqlite"
+    served = AppStore(Path("no_apps"), ServerSettings().data_dir)  # as `openbuilder serve` opens it
+    try:
+        assert served.path == default_path()  # OPENBUILDER_HOME: the same file for both
+    finally:
+        served.close()
     store = VersionStore(default_path(home))
     assert store.latest("none") is None and store.versions("none") == []
 
