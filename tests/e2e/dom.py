@@ -4,6 +4,7 @@ sidebar's page titles, press buttons, upload files, and save a numbered screensh
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,13 +96,21 @@ def select(page: Page, label: str, option: str, *, within: Locator | None = None
     field.click()
     field.fill(option)  # the combobox (react-aria) lists options as you type
     listed = page.get_by_role("option", name=option, exact=True).first
-    try:
-        listed.wait_for(timeout=3_000)
-    except PlaywrightTimeout:  # not listed: a box that takes new values adds it on Enter
-        field.press("Enter")
-    else:
+    if not _appears(listed) and field.get_attribute("aria-expanded") != "true":
+        box.locator("button[aria-label='Open']").click()  # typed during an animation: open it
+    if _appears(listed, 1_000):
         listed.click()
+    else:  # not an option: a box that takes new values adds it on Enter
+        field.press("Enter")
     wait_idle(page)
+
+
+def _appears(target: Locator, timeout: float = 3_000) -> bool:
+    try:
+        target.wait_for(timeout=timeout)
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def upload(page: Page, files: list[Path], *, within: Locator | None = None) -> None:
@@ -127,6 +136,7 @@ class Shots:
 
     folder: Path
     taken: list[Path] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def __call__(self, page: Page, name: str, **kw: Any) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -144,5 +154,7 @@ class Shots:
             page.screenshot(path=str(path), full_page=True, **kw)
         finally:
             page.set_viewport_size(size)
+        with (self.folder / "timings.txt").open("a") as log:  # where a slow run spends its time
+            log.write(f"{time.monotonic() - self.started:7.1f} s  {path.name}\n")
         self.taken.append(path)
         return path
