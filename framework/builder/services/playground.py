@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.agents.events import Event
-from framework.errors import InputError, OpenBuilderError
+from framework.errors import InputError, OpenBuilderError, RunCancelled
 from framework.spec.models import AppSpec
 
 STEP_TYPES = ("node_start", "node_end", "tool_call", "tool_result", "retrieval", "retry",
@@ -134,10 +134,6 @@ def parse_edit(text: str) -> dict[str, Any]:
     return value
 
 
-class _Stopped(Exception):
-    """The page stopped reading the run (it reran or was left) before the run ended."""
-
-
 _DONE = object()
 
 
@@ -174,7 +170,7 @@ def logged_in_background(app_name: str, thread: str, question: str,
             if event.type == "token" and writer.ident is None:
                 writer.start()  # once the first token is out: the log never competes with it
     except GeneratorExit:
-        pipe.put(_Stopped("the page stopped reading before the run ended"))
+        pipe.put(RunCancelled("the page stopped reading before the run ended"))
         raise
     except BaseException as exc:
         pipe.put(exc)
