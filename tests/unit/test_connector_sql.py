@@ -242,7 +242,7 @@ def test_writes_only_with_allow_writes_and_each_declares_its_effect(db: Db) -> N
     delete = f"DELETE FROM {db.name} WHERE a >= 990"
     assert side_effect(writer, {"query": delete}) == f"SQL write: {delete}"
     assert side_effect(writer, {"query": f"SELECT * FROM {db.name}"}) is None
-    assert side_effect(writer, {"query": "not sql at all ("}).startswith("SQL write")
+    assert str(side_effect(writer, {"query": "not sql at all ("})).startswith("SQL write")
     assert writer.invoke({"query": delete}) == "OK: 10 row(s) changed."
     assert db.execute(f"SELECT count(*) FROM {db.name}")[0][0] == ROWS - 10
 
