@@ -48,10 +48,12 @@ class CodeSettings(BaseModel):
     python: str | None = Field(default=None, description=(
         "the interpreter run inside the sandbox (default /usr/bin/python3); it must live where "
         "an unprivileged user can read it"))
+    prefix: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$", description=(
+        "put before the tool names (PREFIX_code) so one app can use this connector twice"))
 
 
 class CodeArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")  # small models add stray keys; only 'code' counts
 
     code: str = Field(description="a complete Python 3 program; print() what you want to see")
 
@@ -113,7 +115,8 @@ def tools(**settings: Any) -> list[BaseTool]:
     description = (f"Run a Python 3 program in a sandbox (no network, no files outside its own "
                    f"empty folder, {limits.timeout:g} s, {limits.memory_mb} MB) and get its "
                    "printed output. Use it for calculations and data processing; print() results.")
-    tool = StructuredTool.from_function(code, name="code", description=description,
+    tool = StructuredTool.from_function(
+        code, name=f"{parsed.prefix}_code" if parsed.prefix else "code", description=description,
                                         args_schema=CodeArgs, handle_tool_error=False)
     return [declare(tool, _caps(limits, parsed), lambda args: "runs Python code in the sandbox")]
 

@@ -38,10 +38,12 @@ class FilesSettings(BaseModel):
         "out); default false: read, list and search only"))
     max_bytes: int = Field(default=1_000_000, ge=1, le=100_000_000,
                            description="the most bytes one read returns or one write may hold")
+    prefix: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$", description=(
+        "put before the tool names (PREFIX_files) so one app can use this connector twice"))
 
 
 class FilesArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")  # small models add stray keys
 
     operation: Literal["read", "list", "search", "write"] = Field(
         default="read", description="read a file, list a folder, search file names and contents, "
@@ -98,7 +100,8 @@ def tools(**settings: Any) -> list[BaseTool]:
     description = ("Read, list or search the files in the document folder" + writes + ". Paths "
                    "are relative to that folder, e.g. {\"operation\": \"search\", \"query\": "
                    "\"invoice\"} or {\"operation\": \"read\", \"path\": \"notes/a.md\"}.")
-    tool = StructuredTool.from_function(files, name="files", description=description,
+    tool = StructuredTool.from_function(
+        files, name=f"{parsed.prefix}_files" if parsed.prefix else "files", description=description,
                                         args_schema=FilesArgs, handle_tool_error=False)
     caps = Capabilities(paths=[root.real], writes=[root.real] if parsed.allow_writes else [],
                         side_effects=parsed.allow_writes,

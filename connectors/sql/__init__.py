@@ -32,14 +32,18 @@ SAMPLE_ROWS = 3
 
 
 class SqlArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")  # small models add stray keys; only 'query' counts
 
     query: str = Field(description="one SQL statement, e.g. SELECT name, total FROM orders "
                                    "ORDER BY total DESC LIMIT 10")
 
 
 class SchemaArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
+
+
+def _named(settings: SqlSettings, name: str) -> str:
+    return f"{settings.prefix}_{name}" if settings.prefix else name
 
 
 def _backend(target: Target) -> Any:
@@ -72,7 +76,7 @@ def _sql_tool(target: Target, settings: SqlSettings, caps: Capabilities) -> Base
     description = (f"Run one SQL statement on the {dialect} database and get the rows back "
                    f"({mode}; at most {settings.max_rows} rows). Call sql_schema first to see "
                    "the tables and columns.")
-    tool = StructuredTool.from_function(sql, name="sql", description=description,
+    tool = StructuredTool.from_function(sql, name=_named(settings, "sql"), description=description,
                                         args_schema=SqlArgs, handle_tool_error=False)
 
     def effect(args: dict[str, Any]) -> str | None:
@@ -90,8 +94,9 @@ def _schema_tool(target: Target, settings: SqlSettings, caps: Capabilities) -> B
 
     description = ("List the database's tables and views with their columns and types"
                    + (f", and {SAMPLE_ROWS} sample rows of each" if samples else "") + ".")
-    tool = StructuredTool.from_function(sql_schema, name="sql_schema", description=description,
-                                        args_schema=SchemaArgs, handle_tool_error=False)
+    tool = StructuredTool.from_function(sql_schema, name=_named(settings, "sql_schema"),
+                                        description=description, args_schema=SchemaArgs,
+                                        handle_tool_error=False)
     read_caps = caps.model_copy(update={"side_effects": False, "writes": []})
     return declare(tool, read_caps)
 

@@ -38,6 +38,8 @@ class SqlSettings(BaseModel):
                            description="seconds a statement may run before it is stopped")
     sample_rows: bool = Field(default=False, description=(
         "sql_schema shows three sample rows per table (only if true: rows may hold private data)"))
+    prefix: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$", description=(
+        "put before the tool names (PREFIX_sql, PREFIX_sql_schema) so one app can use this connector twice"))
 
 
 @dataclass(frozen=True)

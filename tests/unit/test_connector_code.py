@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.tools import BaseTool
 
 from connectors.code import CodeSettings, tools
 from connectors.code.sandbox import Limits, run
 from framework.errors import ConfigError, ToolRefusedError
+from framework.testing.tool_conformance import ToolConformance
 from framework.tools import ModelRetry, capabilities_of, side_effect
 
 QUICK = {"timeout": 2, "memory_mb": 256, "max_output": 8192}
@@ -191,3 +193,22 @@ def test_settings() -> None:
         tools(timeout=0)
     with pytest.raises(ConfigError, match="bad code settings"):
         tools(network=True)
+
+
+def test_a_prefix_names_the_tool() -> None:
+    assert tools(prefix="py")[0].name == "py_code"
+
+
+class TestCodeToolConformance(ToolConformance):
+    valid_args = {"code": "print(6 * 7)"}
+    bad_args = [{"code": "  "}, {}]
+
+    @pytest.fixture(autouse=True)
+    def _needs_sandbox(self, sandbox: None) -> None:
+        return None
+
+    def tool(self) -> BaseTool:
+        return tools(**QUICK)[0]
+
+    def broken_tool(self) -> BaseTool:
+        return tools(bwrap="no-such-bwrap", **QUICK)[0]

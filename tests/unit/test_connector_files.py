@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.tools import BaseTool
 
 from connectors.files import FilesSettings, resolve_paths, tools
 from connectors.files.paths import Root
 from framework.errors import ConfigError, ToolRefusedError
+from framework.testing.tool_conformance import ToolConformance
 from framework.tools import ModelRetry, capabilities_of, side_effect
 
 SECRET = "outside-secret-text"
@@ -153,3 +155,20 @@ def test_settings(tmp_path: Path) -> None:
         tools(root=str(tmp_path), writes=True)
     assert resolve_paths({"root": "docs"}, tmp_path) == {"root": str(tmp_path / "docs")}
     assert resolve_paths({"root": "/srv/docs"}, tmp_path) == {"root": "/srv/docs"}
+
+
+def test_a_prefix_names_the_tool(tree: Path) -> None:
+    assert tools(root=str(tree), prefix="docs")[0].name == "docs_files"
+
+
+class TestFilesToolConformance(ToolConformance):
+    valid_args = {"operation": "list", "path": "."}
+    bad_args = [{"path": "missing.txt"}, {"operation": "search"}, {"operation": "delete"},
+                {"path": "docs"}]
+
+    @pytest.fixture(autouse=True)
+    def _root(self, tree: Path) -> None:
+        self.root = tree
+
+    def tool(self) -> BaseTool:
+        return tools(root=str(self.root))[0]

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.tools import BaseTool
 
 from connectors.sql import SqlSettings, sqlite_db, tools
 from connectors.sql.settings import parse_url, resolve_paths
 from framework.errors import ConfigError, ToolFailedError, ToolRefusedError
+from framework.testing.tool_conformance import ToolConformance
 from framework.tools import ModelRetry, capabilities_of, side_effect
 
 POSTGRES_URL = os.environ.get("OPENBUILDER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -289,3 +291,29 @@ def test_relative_sqlite_paths_resolve_against_the_app_folder(tmp_path: Path) ->
     absolute = {"url": "sqlite:////srv/x.db", "max_rows": 5}
     assert resolve_paths(absolute, tmp_path) == absolute
     assert resolve_paths({"url": "env:DB"}, tmp_path) == {"url": "env:DB"}
+
+
+def test_a_prefix_names_the_tools_so_one_app_can_use_two_databases(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    sqlite3.connect(path).close()
+    assert [t.name for t in tools(url=f"sqlite:///{path}", prefix="shop")] == ["shop_sql",
+                                                                                "shop_sql_schema"]
+    with pytest.raises(ConfigError, match="bad sql settings"):
+        tools(url=f"sqlite:///{path}", prefix="no spaces")
+
+
+class TestSqlToolConformance(ToolConformance):
+    valid_args = {"query": "SELECT 1 AS one"}
+    bad_args = [{"query": ""}, {"query": "SELEC nothing FROM"}, {"query": "SELECT * FROM nowhere"},
+                {}]
+
+    @pytest.fixture(autouse=True)
+    def _database(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "c.db"
+        sqlite3.connect(self.path).close()
+
+    def tool(self) -> BaseTool:
+        return tools(url=f"sqlite:///{self.path}")[0]
+
+    def broken_tool(self) -> BaseTool:
+        return tools(url="postgresql://postgres@127.0.0.1:1/test", timeout=2)[0]
