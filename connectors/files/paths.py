@@ -30,11 +30,15 @@ class Root:
     """The folder the ``files`` tool may touch (its real path, fixed when the tool is built)."""
 
     def __init__(self, root: str | Path) -> None:
-        real = os.path.realpath(os.fspath(root))
-        if not os.path.isdir(real):
-            raise ConfigError(f"files setting 'root': {root} is not a folder; create it or fix "
-                              "the path (relative paths are relative to the app folder)")
-        self.real = real
+        self.given = os.fspath(root)
+        self.real = os.path.realpath(self.given)
+
+    def check(self) -> None:
+        """The root must be a folder (checked at each call, so listing or drawing an app whose
+        folder is not there yet still works)."""
+        if not os.path.isdir(self.real):
+            raise ConfigError(f"files setting 'root': {self.given} is not a folder; create it or "
+                              "fix the path (relative paths are relative to the app folder)")
 
     def parts(self, path: str) -> list[str]:
         """``path``'s components, checked as text (``"."`` or ``""``: the root itself)."""
@@ -51,6 +55,7 @@ class Root:
 
     def resolve(self, path: str) -> list[str]:
         """The real components of ``path`` below the root: symlinks resolved, none leading out."""
+        self.check()
         parts = self.parts(path)
         real = os.path.realpath(os.path.join(self.real, *parts))
         if real != self.real and not real.startswith(self.real + os.sep):

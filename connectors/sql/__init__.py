@@ -109,8 +109,6 @@ def tools(**settings: Any) -> list[BaseTool]:
         raise ConfigError(f"bad sql settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}; "
                           "see 'openbuilder tools list' for the settings schema") from exc
     target = parse_url(parsed.url)
-    if target.backend == "sqlite":
-        sqlite_db.check_file(target, parsed.allow_writes)
     caps = _capabilities(target, parsed, parsed.url)
     return [_sql_tool(target, parsed, caps), _schema_tool(target, parsed, caps)]
 

@@ -42,6 +42,7 @@ def _authorizer(write: bool) -> Callable[..., int]:
 
 
 def check_file(target: Target, allow_writes: bool) -> None:
+    """Checked at each call, so listing or drawing an app before its database exists works."""
     assert target.path is not None
     if not allow_writes and not target.path.is_file():
         raise ConfigError(f"sql setting 'url': there is no SQLite database at {target.path}; fix "
@@ -80,6 +81,7 @@ def _failed(exc: sqlite3.Error, settings: SqlSettings) -> Exception:
 
 def run(target: Target, text: str, write: bool, settings: SqlSettings) -> Result:
     assert target.path is not None
+    check_file(target, settings.allow_writes)
     conn = _open(target.path, settings.timeout, write)
     try:
         if write:
@@ -108,6 +110,7 @@ def _quote(name: str) -> str:
 
 def schema(target: Target, settings: SqlSettings, samples: int) -> list[Table]:
     assert target.path is not None
+    check_file(target, allow_writes=False)
     conn = _open(target.path, settings.timeout, write=False, guarded=False)  # our own statements
     try:
         names = conn.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "

@@ -149,8 +149,10 @@ def test_settings(tmp_path: Path) -> None:
     schema = FilesSettings.model_json_schema()
     assert schema["additionalProperties"] is False
     assert all(p.get("description") for p in schema["properties"].values())
+    (missing,) = tools(root=str(tmp_path / "missing"))  # builds (listable), refuses when called
     with pytest.raises(ConfigError, match="not a folder"):
-        tools(root=str(tmp_path / "missing"))
+        missing.invoke({"operation": "list"})
+    assert not (tmp_path / "missing").exists()
     with pytest.raises(ConfigError, match="bad files settings"):
         tools(root=str(tmp_path), writes=True)
     assert resolve_paths({"root": "docs"}, tmp_path) == {"root": str(tmp_path / "docs")}

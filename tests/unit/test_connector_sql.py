@@ -278,8 +278,10 @@ def test_settings_schema_and_bad_settings(tmp_path: Path) -> None:
     assert all(p.get("description") for p in schema["properties"].values())
     with pytest.raises(ConfigError, match="bad sql settings"):
         tools(url="sqlite:///x.db", allow_write=True)
-    with pytest.raises(ConfigError, match="no SQLite database"):
-        tools(url=f"sqlite:///{tmp_path}/missing.db")
+    missing_sql, missing_schema = tools(url=f"sqlite:///{tmp_path}/missing.db")  # builds: listable
+    for tool, args in ((missing_sql, {"query": "SELECT 1"}), (missing_schema, {})):
+        with pytest.raises(ConfigError, match="no SQLite database"):
+            tool.invoke(args)
     with pytest.raises(ConfigError, match="must start with"):
         tools(url="oracle://x")
     assert not (tmp_path / "missing.db").exists()
