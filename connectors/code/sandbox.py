@@ -21,6 +21,20 @@ The command (:func:`command`) gives the program:
 
 If bwrap is missing, or fails to create the sandbox (no user namespaces, a bind that fails), the
 program does not run: :class:`~framework.errors.ToolRefusedError`. There is no unsandboxed path.
+
+What it does not block:
+
+- the kernel's system-call surface: there is no seccomp filter, so a kernel exploit reachable
+  from an unprivileged user namespace is not stopped (keep the kernel patched; a VM or gVisor is
+  the next step up);
+- reading what is mounted: everything under ``/usr`` (installed programs and Python packages)
+  and the few ``/etc`` files; it can run any program found there, inside the same limits;
+- total memory: ``RLIMIT_AS`` bounds each process, so all processes together may use up to
+  ``memory_mb * max_processes`` plus the two tmpfs of ``disk_mb`` (no cgroup memory limit);
+- ``RLIMIT_NPROC`` counts every process of the sandbox user (``nobody`` when the host runs as
+  root, else the calling user) in the user namespace, so concurrent sandboxes share that budget;
+- CPU use up to the time limit on every core it can fork onto, and timing side channels;
+- what the program prints is returned to the model as data: it can say anything.
 """
 
 from __future__ import annotations
