@@ -26,6 +26,13 @@ def _refuse(path: str, why: str) -> ToolRefusedError:
                             "root folder (the setting 'root' decides which folder that is)")
 
 
+def _is_plain_file(name: str, folder: int) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
 class Root:
     """The folder the ``files`` tool may touch (its real path, fixed when the tool is built)."""
 
@@ -79,8 +86,12 @@ class Root:
             os.close(fd)
             raise ModelRetry(f"there is no folder {'/'.join(parts)!r} under the root; call "
                              "files with operation 'list' to see what exists") from None
-        except (NotADirectoryError, OSError) as exc:
+        except OSError as exc:
+            plain_file = _is_plain_file(name, fd)
             os.close(fd)
+            if plain_file:
+                raise ModelRetry(f"{'/'.join(parts)!r} is a file, not a folder: use operation "
+                                 "'read' on it, or give its folder") from None
             raise _refuse("/".join(parts), f"a part of it is not a plain folder ({exc.strerror})"
                           ) from None
         return fd

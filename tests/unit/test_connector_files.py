@@ -142,6 +142,8 @@ def test_the_model_gets_fixable_errors_as_model_retry(tree: Path) -> None:
         _call(tree, path="docs")
     with pytest.raises(ModelRetry, match="'query'"):
         _call(tree, operation="search")
+    with pytest.raises(ModelRetry, match="is a file, not a folder"):
+        _call(tree, operation="list", path="docs/a.md")
 
 
 def test_settings(tmp_path: Path) -> None:
