@@ -12,7 +12,6 @@ call's ``effect`` (``"file write: PATH (N bytes)"``) makes the agent ask a perso
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
@@ -110,13 +109,4 @@ def tools(**settings: Any) -> list[BaseTool]:
     return [declare(tool, caps, _effect if parsed.allow_writes else None)]
 
 
-def resolve_paths(settings: dict[str, Any], base: Path) -> dict[str, Any]:
-    """``settings`` with a relative ``root`` made relative to ``base`` (the app's folder)."""
-    root = settings.get("root")
-    if isinstance(root, str) and root and not Path(root).is_absolute():
-        return {**settings, "root": str((base / root).resolve())}
-    return settings
-
-
 tools.settings_model = FilesSettings  # type: ignore[attr-defined]
-tools.resolve_paths = resolve_paths  # type: ignore[attr-defined]

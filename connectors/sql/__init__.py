@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connectors.sql import servers, sqlite_db
 from connectors.sql.guard import check_query, describe_effect, dialect_of
 from connectors.sql.results import render
-from connectors.sql.settings import SqlSettings, Target, parse_url, resolve_paths
+from connectors.sql.settings import SqlSettings, Target, parse_url
 from connectors.sql.structure import render_schema
 from framework.errors import ConfigError
 from framework.tools import Capabilities, declare
@@ -114,4 +114,3 @@ def tools(**settings: Any) -> list[BaseTool]:
 
 
 tools.settings_model = SqlSettings  # type: ignore[attr-defined]
-tools.resolve_paths = resolve_paths  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -106,14 +105,3 @@ def parse_url(raw: str) -> Target:
     return Target(backend, url, host=parts.hostname or "127.0.0.1", port=port,
                   user=unquote(parts.username) if parts.username else None,
                   password=unquote(parts.password) if parts.password else None, database=database)
-
-
-def resolve_paths(settings: dict[str, object], base: Path) -> dict[str, object]:
-    """``settings`` with a relative SQLite path made relative to ``base`` (the app's folder)."""
-    url = settings.get("url")
-    if not isinstance(url, str):
-        return settings
-    found = re.match(r"(?i)sqlite:///(?!/)(.+)$", url)
-    if not found or found.group(1).startswith(("~", ":memory:", "file:")):
-        return settings
-    return {**settings, "url": f"sqlite:///{(base / found.group(1)).resolve()}"}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from langchain_core.tools import BaseTool
 
-from connectors.files import FilesSettings, resolve_paths, tools
+from connectors.files import FilesSettings, tools
 from connectors.files.paths import Root
 from framework.errors import ConfigError, ToolRefusedError
 from framework.testing.tool_conformance import ToolConformance
@@ -157,8 +157,6 @@ def test_settings(tmp_path: Path) -> None:
     assert not (tmp_path / "missing").exists()
     with pytest.raises(ConfigError, match="bad files settings"):
         tools(root=str(tmp_path), writes=True)
-    assert resolve_paths({"root": "docs"}, tmp_path) == {"root": str(tmp_path / "docs")}
-    assert resolve_paths({"root": "/srv/docs"}, tmp_path) == {"root": "/srv/docs"}
 
 
 def test_a_prefix_names_the_tool(tree: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from langchain_core.tools import BaseTool
 
 from connectors.sql import SqlSettings, sqlite_db, tools
-from connectors.sql.settings import parse_url, resolve_paths
+from connectors.sql.settings import parse_url
 from framework.errors import ConfigError, ToolFailedError, ToolRefusedError
 from framework.testing.tool_conformance import ToolConformance
 from framework.tools import ModelRetry, capabilities_of, side_effect
@@ -288,11 +288,17 @@ def test_settings_schema_and_bad_settings(tmp_path: Path) -> None:
 
 
 def test_relative_sqlite_paths_resolve_against_the_app_folder(tmp_path: Path) -> None:
-    assert resolve_paths({"url": "sqlite:///data/x.db"}, tmp_path) == {
+    from framework.spec.models import ToolConfig
+
+    def resolved(settings: dict[str, Any]) -> dict[str, Any]:
+        return ToolConfig(name="sql", settings=settings).settings_for(tmp_path)
+
+    assert resolved({"url": "sqlite:///data/x.db"}) == {
         "url": f"sqlite:///{tmp_path / 'data' / 'x.db'}"}
     absolute = {"url": "sqlite:////srv/x.db", "max_rows": 5}
-    assert resolve_paths(absolute, tmp_path) == absolute
-    assert resolve_paths({"url": "env:DB"}, tmp_path) == {"url": "env:DB"}
+    assert resolved(absolute) == absolute
+    assert resolved({"url": "env:DB"}) == {"url": "env:DB"}
+    assert resolved({"url": "sqlite:///:memory:"}) == {"url": "sqlite:///:memory:"}
 
 
 def test_a_prefix_names_the_tools_so_one_app_can_use_two_databases(tmp_path: Path) -> None:

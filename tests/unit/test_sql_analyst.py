@@ -16,8 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from framework.app import build
 from framework.spec import load_spec
-from framework.spec.models import AppSpec, ModelConfig
-from framework.tools.base import TOOLS
+from framework.spec.models import ModelConfig
 from tests.conftest import ROOT
 
 APP = ROOT / "apps" / "sql_analyst"
@@ -34,20 +33,8 @@ def _call(tool: str, **args: Any) -> str:
     return json.dumps({"tool": tool, "args": args})
 
 
-def _with_paths_resolved(spec: AppSpec, base: Path) -> AppSpec:
-    """Tool settings with relative paths made relative to the app folder (what wiring does once
-    it calls the factories' ``resolve_paths``; a no-op on absolute paths)."""
-    tools = []
-    for cfg in spec.tools:
-        resolve = getattr(TOOLS.get(cfg.name), "resolve_paths", None)
-        settings = resolve(cfg.settings, base) if resolve else cfg.settings
-        tools.append(cfg.model_copy(update={"settings": settings}))
-    return spec.model_copy(update={"tools": tools})
-
-
 def _app(responses: list[str] | None = None, **sql_settings: Any) -> Any:
-    spec, base = load_spec(APP)
-    spec = _with_paths_resolved(spec, base)
+    spec, base = load_spec(APP)  # wiring starts the relative sqlite:/// path at the app folder
     if sql_settings:
         tool = spec.tools[0]
         spec.tools[0] = tool.model_copy(update={"settings": {**tool.settings, **sql_settings}})
