@@ -12,6 +12,7 @@ from framework.cli import models as models_cmd
 from framework.cli import run as run_cmd
 from framework.cli import serve as serve_cmd
 from framework.cli import spec as spec_cmd
+from framework.cli import tools as tools_cmd
 from framework.cli import ui as ui_cmd
 from framework.errors import ConfigError, OpenBuilderError
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec_cmd.register(sub)
     export_cmd.register(sub)
     models_cmd.register(sub)
+    tools_cmd.register(sub)
     return parser
 
 
