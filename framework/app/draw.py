@@ -18,8 +18,7 @@ from framework.spec.models import AppSpec
 def _placeholder_parts(spec: AppSpec) -> Any:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from framework.app.wiring import Parts
-    from framework.app.wiring import add_configured_tools
+    from framework.app.wiring import Parts, add_configured_tools
     from framework.tools import kb_tool_name, knowledge_search_tool
 
     parts = Parts(spec)

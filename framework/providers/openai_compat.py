@@ -30,8 +30,8 @@ from framework.errors import (
     ToolCallError,
 )
 from framework.providers.base import attach_profile
-from framework.secrets import resolve_secret
 from framework.providers.presets import Preset, model_profile, preset
+from framework.secrets import resolve_secret
 
 
 def _retry_after(headers: Any) -> float | None:
