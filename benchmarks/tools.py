@@ -69,12 +69,12 @@ def layer(tool: Any, args: dict[str, Any]) -> Callable[[], Any]:
     return run
 
 
-def _connector(name: str, **settings: Any) -> list[Any]:
+def _connector(registered: str, /, **settings: Any) -> list[Any]:
     """The connector's tools, or ImportError naming why it cannot be used here."""
     try:
-        return get_tools(name, **settings)
+        return get_tools(registered, **settings)
     except Exception as exc:  # noqa: BLE001 - not merged / not installed: skip with a note
-        raise ImportError(f"{name} connector unavailable: {' '.join(str(exc).split())[:160]}") \
+        raise ImportError(f"{registered} connector unavailable: {' '.join(str(exc).split())[:160]}") \
             from exc
 
 
@@ -171,11 +171,11 @@ def mcp(stack: ExitStack, transport: str) -> Case:
     if transport == "stdio":
         built = _connector("mcp", name="fx", command=[sys.executable, str(MCP_FIXTURE)])
     else:
-        from framework.testing.mcp_server_fixture import serve_http_in_thread  # type: ignore
+        from framework.testing.mcp_server_fixture import serve_http_in_thread
 
         url = stack.enter_context(serve_http_in_thread())
         built = _connector("mcp", name="fx", url=url)
-    from connectors.mcp import close_tools  # type: ignore[import-not-found]
+    from connectors.mcp import close_tools
 
     stack.callback(close_tools, built)
     tool = _named(built, "fx_echo")
