@@ -5,7 +5,8 @@ the function or driver underneath directly; code-sandbox start-up; MCP round tri
 
 "Layer" is what an agent step does: ``run_tool_calls`` (approval review, argument validation,
 error capture, the ToolMessage) on the tool as an app wires it (``with_approval``; each call here
-is a read, so nothing waits). "Direct" is the same work without OpenBuilder: the calculator
+is a read, so nothing waits; MCP tools, which always count as side effects, as under
+``approval: never``). "Direct" is the same work without OpenBuilder: the calculator
 function, ``sqlite3`` on a read-only connection, ``Path.read_text``, ``urllib`` on a loopback
 server, ``python -c`` unsandboxed, and for MCP the connector's own ``tool.invoke``. A connector
 that is not installed is skipped with a note. Prints a table and writes ``tools.json``.
@@ -54,9 +55,10 @@ def timed(fn: Callable[[], Any], n: int, warm: int = 2) -> list[float]:
     return out
 
 
-def layer(tool: Any, args: dict[str, Any]) -> Callable[[], Any]:
-    """One agent step calling ``tool`` (wrapped as an app wraps it); fails loudly on an error."""
-    wrapped = with_approval(tool)
+def layer(tool: Any, args: dict[str, Any], approval: str = "required") -> Callable[[], Any]:
+    """One agent step calling ``tool`` (wrapped as an app wraps it, unless ``approval`` is
+    ``never``); fails loudly on an error."""
+    wrapped = with_approval(tool) if approval == "required" else tool
     tools = {wrapped.name: wrapped}
     call = {"name": wrapped.name, "args": args, "id": "bench"}
 
@@ -179,7 +181,8 @@ def mcp(stack: ExitStack, transport: str) -> Case:
 
     stack.callback(close_tools, built)
     tool = _named(built, "fx_echo")
-    return (lambda: tool.invoke({"text": "ping"}), layer(tool, {"text": "ping"}))
+    # every MCP tool counts as having side effects: measured as under `approval: never`
+    return (lambda: tool.invoke({"text": "ping"}), layer(tool, {"text": "ping"}, "never"))
 
 
 # ---- running --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from langchain_core.tools import BaseTool
 from langgraph.types import interrupt
 from pydantic import ConfigDict
 
+from framework.errors import ToolRefusedError
 from framework.tools import capabilities_of, side_effect
 
 REJECTED = ("The person reviewing tool calls rejected this call of {name}; it did not run. Do not "
@@ -79,9 +80,15 @@ class ApprovalTool(BaseTool):
         reason = self.reason(args)
         if reason is None:
             return Decision(args)
-        value = interrupt({"node": _node(), "tool": self.name, "args": args, "reason": reason,
-                           "call_id": call_id, "message": f"Allow {self.name}? {reason}",
-                           "show": {"tool": self.name, "args": args}})
+        try:
+            value = interrupt({"node": _node(), "tool": self.name, "args": args, "reason": reason,
+                               "call_id": call_id, "message": f"Allow {self.name}? {reason}",
+                               "show": {"tool": self.name, "args": args}})
+        except (RuntimeError, KeyError) as exc:  # not inside a graph run: no one to ask
+            raise ToolRefusedError(
+                f"{self.name} needs a person's approval ({reason}), and this call is not part of "
+                "an app run that can wait for one; run it in an app, or set approval: never "
+                "for this tool") from exc
         return _decided(value, args)
 
     def _run(self, **kwargs: Any) -> Any:

@@ -47,7 +47,7 @@ def register_tool(name: str, target: BaseTool | Callable[..., BaseTool] | str, *
     TOOLS.register(name, target, replace=replace)
 
 
-def get_tools(name: str, **settings: Any) -> list[BaseTool]:
+def get_tools(name: str, /, **settings: Any) -> list[BaseTool]:
     """The tools registered as ``name``, built with ``settings``: a factory returns one tool or a
     list (a connector such as ``openapi`` gives one tool per operation, ``sql`` a query and a
     schema tool). An unknown name lists the valid ones."""
@@ -70,7 +70,7 @@ def get_tools(name: str, **settings: Any) -> list[BaseTool]:
     return tools
 
 
-def get_tool(name: str, **settings: Any) -> BaseTool:
+def get_tool(name: str, /, **settings: Any) -> BaseTool:
     """The registered tool ``name`` built with ``settings`` (a factory of several tools: the
     first); an unknown name lists the valid ones."""
     return get_tools(name, **settings)[0]

@@ -179,3 +179,14 @@ def test_help_documents_the_selection(capsys: pytest.CaptureFixture[str]) -> Non
         main(["tools", "call", "--help"])
     out = capsys.readouterr().out
     assert "--tool NAME" in out and "sql.sql_schema" in out
+
+
+def test_a_setting_called_name_reaches_the_factory(capsys: pytest.CaptureFixture[str]) -> None:
+    """Like the mcp connector's settings: {"name": SERVER, ...}."""
+
+    def named(name: str) -> Any:
+        return tool(lambda: f"server {name}", name=f"{name}_whoami", description="Who am I.")
+
+    register_tool("named", named, replace=True)
+    code, out, _ = run(capsys, "tools", "call", "named", "--settings", '{"name": "srv"}')
+    assert (code, out) == (0, "server srv\n")

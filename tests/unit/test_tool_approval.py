@@ -222,3 +222,13 @@ def test_workflow_tool_node_waits_for_approval() -> None:
     assert SENT == [{"to": "bob@example.org", "body": "hello"}]
     prompt = app.models[0].calls[-1][-1].text
     assert "sent to bob@example.org" in prompt
+
+
+def test_side_effect_call_outside_a_run_is_refused_not_run() -> None:
+    from framework.errors import ToolRefusedError
+
+    wrapped = with_approval(get_tool("mailer"))
+    with pytest.raises(ToolRefusedError, match="approval: never"):
+        wrapped.invoke({"to": "z@x.org", "body": "b"})
+    assert wrapped.invoke({"to": "z@x.org", "body": "b", "dry_run": True}) == "z@x.org is a valid address"
+    assert SENT == []
