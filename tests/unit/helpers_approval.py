@@ -65,3 +65,9 @@ def app_with(text: str, responses: list[Any]) -> App:
     spec = parse_spec(textwrap.dedent(text))
     spec.model.settings["responses"] = responses
     return build(spec, ".")
+
+
+def asked(answer: Any) -> dict[str, Any]:
+    """The approval an answer stops at (it must stop at one)."""
+    assert answer.interrupt is not None, f"no approval asked; answer: {answer.answer!r}"
+    return dict(answer.interrupt)

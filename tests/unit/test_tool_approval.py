@@ -10,7 +10,7 @@ from langchain_core.messages import ToolMessage
 
 from framework.agents.approval import REJECTED, ApprovalTool, with_approval
 from framework.tools import get_tool
-from tests.unit.helpers_approval import SENT, app_with, call, register_mailer, tool_calls
+from tests.unit.helpers_approval import SENT, app_with, asked, call, register_mailer, tool_calls
 
 AGENT = """\
     name: mail_agent
@@ -85,9 +85,9 @@ def test_two_side_effect_calls_in_one_step_each_run_once() -> None:
                       ("send_email", {"to": "b@x.org", "body": "2"}))
     app = agent([step, "Both sent."])
     first = app.invoke("mail a and b", thread_id="t")
-    assert first.interrupt["args"]["to"] == "a@x.org" and first.interrupt["call_id"] == "c0"
+    assert asked(first)["args"]["to"] == "a@x.org" and asked(first)["call_id"] == "c0"
     second = app.resume("t", "approve")
-    assert SENT == [] and second.interrupt["args"]["to"] == "b@x.org"
+    assert SENT == [] and asked(second)["args"]["to"] == "b@x.org"
     third = app.resume("t", "approve")
     assert SENT == [{"to": "a@x.org", "body": "1"}, {"to": "b@x.org", "body": "2"}]
     assert third.answer == "Both sent." and app.pending("t") is None
@@ -179,7 +179,7 @@ def test_supervisor_agent_call_waits_and_the_model_is_not_asked_again() -> None:
     app = app_with(SUPERVISOR, ["postman", call("bob@example.org"), "Mail sent.", "FINISH"])
     model = app.models[0]
     first = app.invoke("mail bob", thread_id="s")
-    assert first.interrupt["node"] == "postman" and first.interrupt["tool"] == "send_email"
+    assert asked(first)["node"] == "postman" and asked(first)["tool"] == "send_email"
     assert SENT == [] and len(model.calls) == 2
     events = list(app.stream_resume("s", "approve"))
     assert SENT == [{"to": "bob@example.org", "body": "hi"}]
@@ -193,7 +193,7 @@ def test_supervisor_two_calls_reject_one() -> None:
                       ("send_email", {"to": "b@x.org", "body": "2"}))
     app = app_with(SUPERVISOR, ["postman", step, "Sent b.", "FINISH"])
     app.invoke("go", thread_id="s")
-    assert app.resume("s", "approve").interrupt["args"]["to"] == "b@x.org"
+    assert asked(app.resume("s", "approve"))["args"]["to"] == "b@x.org"
     assert SENT == []
     assert app.resume("s", "reject").answer == "Sent b."
     assert SENT == [{"to": "a@x.org", "body": "1"}]
@@ -216,7 +216,7 @@ WORKFLOW = """\
 def test_workflow_tool_node_waits_for_approval() -> None:
     app = app_with(WORKFLOW, ["Done."])
     first = app.invoke("bob@example.org", thread_id="w")
-    assert first.interrupt["node"] == "send" and first.interrupt["args"]["to"] == "bob@example.org"
+    assert asked(first)["node"] == "send" and asked(first)["args"]["to"] == "bob@example.org"
     assert SENT == []
     assert app.resume("w", "approve").answer == "Done."
     assert SENT == [{"to": "bob@example.org", "body": "hello"}]
