@@ -16,9 +16,10 @@ from typing import Any
 from framework.errors import ConfigError, InputError
 
 CALL_HELP = """\
-TOOL is a registered tool name (openbuilder tools list). A name that gives several tools (a
-connector such as sql: a query tool and a schema tool; openapi: one per operation) needs one of
-them: TOOL.NAME (e.g. sql.sql_schema) or --tool NAME; a name that gives one tool needs neither.
+TOOL is a registered tool name (openbuilder tools list). A name that gives one tool calls it. A
+name that gives several (sql: the sql and sql_schema tools; openapi: one per operation) calls the
+one named like it (sql -> sql); any other one is picked with TOOL.NAME (sql.sql_schema) or
+--tool NAME.
 
 examples:
   openbuilder tools call calculator --args '{"expression": "6*7"}'
@@ -141,6 +142,8 @@ def select(name: str, pick: str | None, settings: dict[str, Any]) -> Any:
     if pick is None:
         if len(built) == 1:
             return built[0]
+        pick = group if any(t.name == group for t in built) else None
+    if pick is None:
         names = ", ".join(t.name for t in built)
         raise InputError(f"{group!r} gives several tools ({names}); pick one with "
                          f"{group}.NAME or --tool NAME")

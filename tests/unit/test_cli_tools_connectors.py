@@ -1,0 +1,93 @@
+"""`openbuilder tools list|call` with the real connectors: http (a refusal under the socket
+guard), sql on SQLite, an app's MCP server (streamable HTTP, in a thread). In this process."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from framework.cli.main import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_http_to_loopback_is_refused_with_exit_2(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("connectors.http")
+    netguard = pytest.importorskip("tests.netguard")
+    with netguard.LocalServer() as server:
+        guard = netguard.NetGuard()
+        monkeypatch.setattr("socket.socket.connect", _refuse_all(guard))
+        settings = json.dumps({"allow": [server.url]})
+        code, out, err = run(capsys, "tools", "call", "http", "--settings", settings,
+                             "--args", json.dumps({"url": server.url + "/"}))
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert "refused" in err and "127.0.0.1" in err
+        assert server.requests == [] and guard.connects == []
+
+
+def _refuse_all(guard: object) -> object:
+    def connect(self: object, address: object) -> None:
+        getattr(guard, "connects").append(address)
+        raise AssertionError(f"connect to {address!r} during a refusal test")
+
+    return connect
+
+
+def test_http_list_shows_its_capabilities(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("connectors.http")
+    code, out, _ = run(capsys, "tools", "list", "--json")
+    row = next(r for r in json.loads(out) if r["group"] == "http")
+    assert code == 0 and "allow" in row["settings_schema"]["properties"]
+    assert row["status"].startswith("depends on settings")
+
+
+def test_sql_read_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("connectors.sql")
+    db = tmp_path / "shop.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (name TEXT, n INTEGER)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [("apple", 3), ("pear", 5)])
+    settings = json.dumps({"url": f"sqlite:///{db}"})
+    code, out, err = run(capsys, "tools", "call", "sql", "--settings", settings,
+                         "--args", '{"query": "SELECT name FROM t WHERE n > 4"}')
+    assert code == 0, err
+    assert "pear" in out and "apple" not in out
+    code, out, err = run(capsys, "tools", "call", "sql.sql_schema", "--settings", settings)
+    assert code == 0 and "name" in out
+    code, out, err = run(capsys, "tools", "call", "sql", "--settings", settings,
+                         "--args", '{"query": "DROP TABLE t"}')
+    assert code == 2 and err.count("\n") == 1 and out == ""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (2,)
+
+
+def test_app_list_includes_its_mcp_servers_tools(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("connectors.mcp")
+    fixture = pytest.importorskip("framework.testing.mcp_server_fixture")
+    with fixture.serve_http_in_thread() as url:
+        app = tmp_path / "app.yaml"
+        app.write_text(textwrap.dedent(f"""\
+            name: with_mcp
+            model: fake:echo
+            tools: [calculator]
+            mcp_servers: [{{name: web, url: "{url}", tools: [echo, add]}}]
+            graph: {{kind: agent, tools: [calculator, web_echo]}}
+            """))
+        code, out, err = run(capsys, "tools", "list", str(app), "--json")
+    assert code == 0, err
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert {"calculator", "web_echo", "web_add"} <= set(rows)
+    assert rows["web_echo"]["group"] == "web"
+    assert rows["web_echo"]["args_schema"]["properties"]["text"]
+    assert rows["web_add"]["capabilities"]["side_effects"] is True
+    assert rows["web_add"]["approval"] in ("every call", "per call")
