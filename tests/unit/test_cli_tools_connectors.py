@@ -24,19 +24,21 @@ def test_http_to_loopback_is_refused_with_exit_2(capsys: pytest.CaptureFixture[s
     pytest.importorskip("connectors.http")
     netguard = pytest.importorskip("tests.netguard")
     with netguard.LocalServer() as server:
-        guard = netguard.NetGuard()
-        monkeypatch.setattr("socket.socket.connect", _refuse_all(guard))
+        connects: list[object] = []
+        monkeypatch.setattr("socket.socket.connect", _refuse_all(connects))
         settings = json.dumps({"allow": [server.url]})
         code, out, err = run(capsys, "tools", "call", "http", "--settings", settings,
                              "--args", json.dumps({"url": server.url + "/"}))
         assert code == 2 and out == "" and err.count("\n") == 1
         assert "refused" in err and "127.0.0.1" in err
-        assert server.requests == [] and guard.connects == []
+        assert server.requests == [] and connects == []
 
 
-def _refuse_all(guard: object) -> object:
+def _refuse_all(connects: list[object]) -> object:
+    """A socket connect that records the address and fails the test (nothing may connect)."""
+
     def connect(self: object, address: object) -> None:
-        getattr(guard, "connects").append(address)
+        connects.append(address)
         raise AssertionError(f"connect to {address!r} during a refusal test")
 
     return connect
