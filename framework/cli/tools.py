@@ -15,6 +15,24 @@ from typing import Any
 
 from framework.errors import ConfigError, InputError
 
+CLOSE_KEY = "openbuilder_close"
+"""``tool.metadata[CLOSE_KEY]``: ends what the tool holds open (an MCP session)."""
+
+
+def close_all(tools: Any) -> None:
+    """Close what built tools hold open (each closer once; a failing one is ignored)."""
+    from framework.agents.approval import unwrapped
+
+    done: set[int] = set()
+    for one in tools:
+        closer = (unwrapped(one).metadata or {}).get(CLOSE_KEY)
+        if callable(closer) and id(closer) not in done:
+            done.add(id(closer))
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
 CALL_HELP = """\
 TOOL is a registered tool name (openbuilder tools list). A name that gives one tool calls it. A
 name that gives several (sql: the sql and sql_schema tools; openapi: one per operation) calls the
@@ -68,6 +86,7 @@ def registered_rows() -> list[dict[str, Any]]:
             rows.append(unbuilt_row(name, target, schema, _line(exc)))
             continue
         rows.extend(tool_row(name, t, schema) for t in built)
+        close_all(built)
     return rows
 
 
@@ -87,9 +106,12 @@ def app_rows(path: str) -> list[dict[str, Any]]:
             kb.name, lambda query, k: [], description=kb.description)])
     configured = {t.name for t in spec.tools}
     rows: list[dict[str, Any]] = []
-    for group, names in parts.groups.items():
-        schema = settings_schema(group, TOOLS.get(group)) if group in configured else None
-        rows.extend(tool_row(group, parts.tools[n], schema, wrapped=True) for n in names)
+    try:
+        for group, names in parts.groups.items():
+            schema = settings_schema(group, TOOLS.get(group)) if group in configured else None
+            rows.extend(tool_row(group, parts.tools[n], schema, wrapped=True) for n in names)
+    finally:
+        close_all(parts.tools.values())
     return rows
 
 
@@ -139,6 +161,14 @@ def select(name: str, pick: str | None, settings: dict[str, Any]) -> Any:
         raise
     except Exception as exc:  # noqa: BLE001 - settings a connector refused (pydantic, ...)
         raise ConfigError(f"tool {group!r}: bad settings: {_line(exc)}") from exc
+    try:
+        return _pick(group, pick, built)
+    except ConfigError:
+        close_all(built)
+        raise
+
+
+def _pick(group: str, pick: str | None, built: list[Any]) -> Any:
     if pick is None:
         if len(built) == 1:
             return built[0]
@@ -196,6 +226,8 @@ def cmd_call(args: argparse.Namespace) -> int:
             return 2
         print(f"error: {tool.name} failed: {type(exc).__name__}: {_line(exc)}", file=sys.stderr)
         return 1
+    finally:
+        close_all([tool])
     _print_result(tool.name, result, args.json)
     return 0
 
