@@ -93,3 +93,19 @@ def test_app_list_includes_its_mcp_servers_tools(tmp_path: Path,
     assert rows["web_echo"]["args_schema"]["properties"]["text"]
     assert rows["web_add"]["capabilities"]["side_effects"] is True
     assert rows["web_add"]["approval"] in ("every call", "per call")
+
+
+@pytest.mark.slow
+def test_call_one_tool_of_an_mcp_server_over_stdio(capsys: pytest.CaptureFixture[str]) -> None:
+    """The mcp connector's settings include ``name``; the session ends with the command."""
+    import sys
+
+    pytest.importorskip("connectors.mcp")
+    fixture = pytest.importorskip("framework.testing.mcp_server_fixture")
+    settings = json.dumps({"name": "fx", "command": [sys.executable, fixture.__file__]})
+    code, out, err = run(capsys, "tools", "call", "mcp.fx_echo", "--settings", settings,
+                         "--args", '{"text": "ping"}', "--json")
+    assert code == 0, err
+    assert json.loads(out)["tool"] == "fx_echo" and "ping" in json.dumps(json.loads(out)["result"])
+    code, _, err = run(capsys, "tools", "call", "mcp", "--settings", settings)
+    assert code == 2 and "several tools" in err and "fx_echo" in err
