@@ -39,6 +39,7 @@ def test_embeddings_of_the_wrong_dimension_add_nothing(tmp_path: Path) -> None:
     assert kb.sync(folder).added == 1 and kb.stats()["chunks"] == 3
 
 
+@pytest.mark.slow  # starts a process
 def test_cli_bad_k_and_empty_query_and_other_model(tmp_path: Path) -> None:
     kb_dir = tmp_path / "kb"
     proc = run_cli("kb", "ingest", str(small_folder(tmp_path)), "--kb", str(kb_dir),

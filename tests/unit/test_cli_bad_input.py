@@ -82,6 +82,7 @@ def test_run_json_on_fake_app(tmp_path: Path) -> None:
     assert data["citations"] and data["usage"]["input_tokens"] > 0
 
 
+@pytest.mark.slow  # starts a process
 def test_follow_up_in_a_second_process_sees_the_first_turn(tmp_path: Path) -> None:
     app = write_fake_app(tmp_path / "a")
     env = {"OPENBUILDER_HOME": str(tmp_path / "home")}

@@ -107,6 +107,7 @@ def test_example_runs_on_fake_and_export_gives_the_same_answer(name: str, tmp_pa
     assert _run_exported(name, tmp_path) == answer
 
 
+@pytest.mark.slow  # starts a process
 def test_exported_program_is_valid_python_and_runs_as_a_script(tmp_path: Path) -> None:
     out = tmp_path / "assistant.py"
     proc = run_cli("export", "apps/assistant", "--python", "-o", str(out))
@@ -121,6 +122,7 @@ def test_exported_program_is_valid_python_and_runs_as_a_script(tmp_path: Path) -
     assert "graph.add_node('review', review, destinations=('answer', 'rejected',))" in printed.stdout
 
 
+@pytest.mark.slow  # starts a process
 def test_graph_draws_png_and_mermaid(tmp_path: Path) -> None:
     mermaid = run_cli("graph", "apps/approval_flow", "--mermaid")
     assert mermaid.returncode == 0 and "review -.-> rejected" in mermaid.stdout

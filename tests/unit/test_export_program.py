@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, run_cli, write_fake_app
 
 
+@pytest.mark.slow  # starts a process
 def test_exported_rag_program_runs_from_another_folder_and_prints_citations(
         tmp_path: Path) -> None:
     app = write_fake_app(tmp_path / "apps" / "fake_qa")

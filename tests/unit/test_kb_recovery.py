@@ -113,6 +113,7 @@ def test_truncated_index_warns_keeps_docstore_and_kb_rebuild_recovers(
     assert caplog.text == "" and hits[0].metadata["doc_id"] == "short.txt"
 
 
+@pytest.mark.slow  # starts a process
 def test_cli_sync_delete_and_eval(tmp_path: Path) -> None:
     data = tmp_path / "beir"
     (data / "qrels").mkdir(parents=True)

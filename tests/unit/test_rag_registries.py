@@ -274,6 +274,7 @@ def test_any_langchain_vector_store_through_a_factory(tmp_path: Path) -> None:
     kb.close()
 
 
+@pytest.mark.slow  # starts a process
 def test_an_exported_program_keeps_the_store(tmp_path: Path) -> None:
     import os
     import subprocess

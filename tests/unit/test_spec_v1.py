@@ -147,6 +147,7 @@ def test_newer_spec_version_is_refused() -> None:
     assert err.path == "spec_version" and "newer" in str(err)
 
 
+@pytest.mark.slow  # starts a process
 def test_schema_cli_prints_json_schema() -> None:
     proc = run_cli("spec", "schema")
     assert proc.returncode == 0, proc.stderr
@@ -155,6 +156,7 @@ def test_schema_cli_prints_json_schema() -> None:
     assert "WorkflowGraph" in schema["$defs"] and "privacy" in schema["properties"]
 
 
+@pytest.mark.slow  # starts a process
 def test_validate_cli_names_path_and_line(tmp_path) -> None:
     app = tmp_path / "app.yaml"
     app.write_text(WORKFLOW.replace("Polish {draft}", "Polish {nope}"))
@@ -163,6 +165,7 @@ def test_validate_cli_names_path_and_line(tmp_path) -> None:
     assert f"{app}:10: graph.nodes[3].prompt:" in proc.stderr and "nope" in proc.stderr
 
 
+@pytest.mark.slow  # starts a process
 def test_migrate_cli_rewrites_a_v0_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     old = tmp_path / "app.yaml"
     old.write_text("name: old\ntype: chat\nmodel: fake:echo\nsystem_prompt: Be brief.\n")

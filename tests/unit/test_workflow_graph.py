@@ -145,6 +145,7 @@ def test_new_question_on_a_waiting_thread_is_refused() -> None:
         app.resume("t", "continue")
 
 
+@pytest.mark.slow  # starts a process
 def test_cli_resume_in_another_process(tmp_path: Path) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(textwrap.dedent(APPROVAL))
