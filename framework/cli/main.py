@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from framework.cli import export as export_cmd
 from framework.cli import kb as kb_cmd
+from framework.cli import mcp as mcp_cmd
 from framework.cli import models as models_cmd
 from framework.cli import run as run_cmd
 from framework.cli import serve as serve_cmd
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.register(sub)
     models_cmd.register(sub)
     tools_cmd.register(sub)
+    mcp_cmd.register(sub)
     return parser
 
 
