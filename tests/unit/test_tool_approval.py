@@ -232,3 +232,21 @@ def test_side_effect_call_outside_a_run_is_refused_not_run() -> None:
         wrapped.invoke({"to": "z@x.org", "body": "b"})
     assert wrapped.invoke({"to": "z@x.org", "body": "b", "dry_run": True}) == "z@x.org is a valid address"
     assert SENT == []
+
+
+def test_an_effect_function_that_breaks_counts_as_a_side_effect() -> None:
+    from framework.tools import Capabilities, declare, side_effect, tool
+
+    def effect(args: dict[str, Any]) -> str | None:
+        return None if args["method"].upper() == "GET" else "a write"
+
+    def fetch(url: str, method: str = "GET") -> str:
+        """Fetch."""
+        return url
+
+    t = declare(tool(fetch), Capabilities(side_effects=True), effect=effect)
+    assert side_effect(t, {"url": "u", "method": "get"}) is None
+    assert "could not be checked" in str(side_effect(t, {"url": "u"}))  # KeyError: ask
+    assert "could not be checked" in str(side_effect(t, {"url": "u", "method": 1}))
+    quiet = declare(tool(fetch), Capabilities(side_effects=True), effect=lambda a: "")
+    assert side_effect(quiet, {"url": "u"}) == "fetch can change things outside the app"
