@@ -50,7 +50,12 @@ def build_graph(spec: AppSpec, base_dir: str | Path = ".", *, progress: bool = F
     base = Path(base_dir)
     kind = graph_kind(spec)
     parts = wire(spec, base, progress=progress)
-    graph, answer_nodes = kind.build(BuildContext(spec, parts, base, kind, _subapps(base, _stack)))
+    try:
+        graph, answer_nodes = kind.build(BuildContext(spec, parts, base, kind,
+                                                      _subapps(base, _stack)))
+    except BaseException:
+        parts.close()
+        raise
     return graph, set(answer_nodes), parts
 
 
@@ -58,9 +63,13 @@ def build(spec: AppSpec, base_dir: str | Path = ".", *, progress: bool = False,
           checkpointer: Any = None, _stack: tuple[Path, ...] = ()) -> App:
     """Wire ``spec`` into an :class:`App` (a compiled graph with a checkpointer)."""
     graph, answer_nodes, parts = build_graph(spec, base_dir, progress=progress, _stack=_stack)
-    closers: list[Any] = []
+    closers: list[Any] = parts.closers()
     if checkpointer is None:
-        checkpointer, close = checkpointer_for(spec)
+        try:
+            checkpointer, close = checkpointer_for(spec)
+        except BaseException:
+            parts.close()
+            raise
         closers.append(close)
     app = App(spec, graph.compile(checkpointer=checkpointer), spec.model.id, closers,
               answer_nodes=answer_nodes)

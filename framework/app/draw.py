@@ -38,10 +38,14 @@ def drawable(spec: AppSpec) -> Any:
 
     check_spec(spec)
     kind = graph_kind(spec)
-    ctx = BuildContext(spec, _placeholder_parts(spec), Path("."), kind,
-                       subapp=lambda app, where: (lambda text: text), drawing=True)
-    graph = kind.draw(ctx) if kind.draw is not None else kind.build(ctx)[0]
-    return graph.compile().get_graph()
+    parts = _placeholder_parts(spec)
+    try:  # an MCP server's tools connect to list themselves: closed once drawn
+        ctx = BuildContext(spec, parts, Path("."), kind,
+                           subapp=lambda app, where: (lambda text: text), drawing=True)
+        graph = kind.draw(ctx) if kind.draw is not None else kind.build(ctx)[0]
+        return graph.compile().get_graph()
+    finally:
+        parts.close()
 
 
 def to_mermaid(spec: AppSpec) -> str:

@@ -45,6 +45,10 @@ def open_knowledge(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> 
     return out
 
 
+CLOSE_KEY = "openbuilder_close"
+"""A tool's metadata key for the function that ends its connection (an MCP session)."""
+
+
 @dataclass
 class Parts:
     spec: AppSpec
@@ -85,6 +89,20 @@ class Parts:
                 if self.tools[one] not in out:
                     out.append(self.tools[one])
         return out
+
+    def closers(self) -> list[Any]:
+        """Each distinct ``close`` a tool carries (``tool.metadata["openbuilder_close"]``: an MCP
+        server's session), to call when the app closes."""
+        out: list[Any] = []
+        for one in self.tools.values():
+            close = (one.metadata or {}).get(CLOSE_KEY)
+            if callable(close) and close not in out:
+                out.append(close)
+        return out
+
+    def close(self) -> None:
+        for close in self.closers():
+            close()
 
     def tool_map(self) -> dict[str, BaseTool]:
         """Tools by name, plus each one-tool group under its group name (workflow ``tool`` nodes)."""
@@ -140,7 +158,11 @@ def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
     parts = Parts(spec)
     parts.model("default")  # a bad model id fails before any indexing work
     parts.knowledge = open_knowledge(spec, base_dir, progress=progress)
-    add_configured_tools(parts)
+    try:
+        add_configured_tools(parts)
+    except BaseException:
+        parts.close()  # MCP sessions opened before the failing tool
+        raise
     for kb_spec in spec.knowledge:
         name = kb_tool_name(kb_spec.name)
         parts.add_tools(name, [knowledge_search_tool(

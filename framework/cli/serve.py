@@ -26,6 +26,11 @@ def register(sub: Any) -> None:
     p.add_argument("--allow-env", action="append", default=[], metavar="NAME",
                    help="an environment variable app specs may reference as env:NAME "
                         "(repeatable)")
+    p.add_argument("--allow-tool-host", action="append", default=[], metavar="HOST",
+                   help="a host (or HOST:PORT) app tools may reach: HTTP/OpenAPI/web-search "
+                        "allow-lists, SQL servers, MCP server URLs (repeatable)")
+    p.add_argument("--allow-mcp-command", action="store_true",
+                   help="let apps start MCP servers as programs on this machine")
     p.set_defaults(func=cmd_serve)
 
     k = sub.add_parser("keys", help="API keys for the server")
@@ -83,7 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(apps_dir=args.apps_dir, redis_url=args.redis,
                               cors_origins=list(args.cors),
                               allow_model_hosts=list(args.allow_model_host),
-                              allow_env=list(args.allow_env))
+                              allow_env=list(args.allow_env),
+                              allow_tool_hosts=list(args.allow_tool_host),
+                              allow_mcp_command=args.allow_mcp_command)
     if args.postgres:
         settings.postgres_url = args.postgres
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")

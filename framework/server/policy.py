@@ -9,7 +9,11 @@ A spec saved over HTTP (even with an ``edit`` key) or served from the apps folde
   host, so the server's provider keys never go anywhere else;
 - keep threads where the server's own settings say: no ``checkpoints.url``;
 - reference environment variables (``env:NAME``) only when the name is on the allow-list
-  (``serve --allow-env NAME``).
+  (``serve --allow-env NAME``);
+- give tools only folders and files inside those same roots (``files`` root, SQLite files,
+  OpenAPI documents) and only hosts on the tool allow-list (``serve --allow-tool-host HOST``:
+  HTTP/OpenAPI/web-search prefixes, SQL servers, MCP URLs); start MCP servers as programs only
+  when the server allows it (``serve --allow-mcp-command``).
 
 Each check returns ``(field, rule)`` pairs; :func:`check` raises them as a
 :class:`~framework.errors.ServerPolicyError`.
@@ -45,6 +49,10 @@ class ServerPolicy:
     data_dir: Path
     model_hosts: frozenset[str] = field(default_factory=frozenset)
     env_names: frozenset[str] = field(default_factory=frozenset)
+    tool_hosts: frozenset[str] = field(default_factory=frozenset)
+    """Hosts tools (HTTP, OpenAPI, web search, SQL servers, MCP URLs) may reach."""
+    mcp_commands: bool = False
+    """Whether an app may start MCP servers as programs on this machine."""
 
     def roots(self, app_dir: Path, *, data_folder: bool = True) -> list[Root]:
         """Where knowledge may live: the app's folder, and the data folder when allowed."""
@@ -113,16 +121,18 @@ def parse_host(entry: str) -> tuple[str, int | None]:
     return host, int(port) if port else None
 
 
-def host_allowed(url: str, hosts: frozenset[str]) -> bool:
-    """Whether ``url`` is http(s) to an allow-listed host (entries as :func:`parse_host` reads)."""
+def host_allowed(url: str, hosts: frozenset[str],
+                 ports: dict[str, int] = _DEFAULT_PORTS) -> bool:
+    """Whether ``url`` is http(s) (or a scheme of ``ports``) to an allow-listed host (entries as
+    :func:`parse_host` reads)."""
     try:
         parts = urlsplit(url.strip())
         host, port = (parts.hostname or "").lower(), parts.port
     except ValueError:
         return False
-    if not host or parts.scheme not in _DEFAULT_PORTS:
+    if not host or parts.scheme not in ports:
         return False
-    port = port or _DEFAULT_PORTS[parts.scheme]
+    port = port or ports[parts.scheme]
     for entry in hosts:
         try:
             name, entry_port = parse_host(entry)
@@ -182,7 +192,18 @@ def violations(spec: Any, policy: ServerPolicy, app_dir: Path, *, data_folder: b
                                   extra),
             *model_host_violations(spec, policy.model_hosts),
             *checkpoint_violations(spec),
-            *env_violations(spec, policy.env_names)]
+            *env_violations(spec, policy.env_names),
+            *tool_violations(spec, policy, app_dir, policy.roots(app_dir, data_folder=data_folder),
+                             extra)]
+
+
+def tool_violations(spec: Any, policy: ServerPolicy, app_dir: Path, roots: Sequence[Root],
+                    extra: Sequence[Path] = ()) -> list[Violation]:
+    """Tool settings and MCP servers that would reach past the server's policy: an ``edit`` key
+    must not aim the server's tools at the server (a ``files`` root of ``/``, a SQLite file
+    elsewhere, an HTTP allow-list with the cloud metadata address, an MCP program)."""
+    return [*tool_setting_violations(spec, policy.tool_hosts, app_dir, roots, extra),
+            *mcp_violations(spec, policy.tool_hosts, policy.mcp_commands)]
 
 
 def check(spec: Any, policy: ServerPolicy, app_dir: Path, **kwargs: Any) -> None:
@@ -203,3 +224,59 @@ def check_knowledge(spec: Any, base: Path, data_dir: Path) -> None:
 def knowledge_folders(spec: Any, base: Path) -> list[Path]:
     """The real folders ``spec``'s knowledge reads (to keep them allowed in a later version)."""
     return [_real(base / kb.path) for kb in spec.knowledge]
+
+
+# ---- tools ----------------------------------------------------------------------------------
+
+PATH_KEYS = frozenset({"root", "path", "folder", "file", "spec", "database"})
+"""Tool settings that name a file or folder (a value with ``://`` is a URL instead)."""
+TOOL_PORTS = {"http": 80, "https": 443, "postgresql": 5432, "postgres": 5432, "mysql": 3306,
+              "mariadb": 3306}
+
+
+def _urls_and_paths(settings: dict[str, Any], where: str) -> Iterator[tuple[str, str, str]]:
+    """``(kind, field path, value)`` for each URL (``url``), SQLite file (``path``) and path."""
+    for path, value in strings(settings, where):
+        key = path.rsplit(".", 1)[-1].split("[", 1)[0]
+        text = value.strip()
+        if text.startswith("env:"):
+            continue  # a reference: env_violations decides whether it may be read at all
+        scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+        if scheme.startswith("sqlite"):  # sqlite:///relative/file.db, sqlite:////absolute.db
+            yield "path", path, text.split("://", 1)[1][1:] or "."
+        elif scheme:
+            yield "url", path, text
+        elif key in PATH_KEYS:
+            yield "path", path, text
+
+
+def tool_setting_violations(spec: Any, hosts: frozenset[str], base: Path, roots: Sequence[Root],
+                            extra: Sequence[Path] = ()) -> list[Violation]:
+    out: list[Violation] = []
+    for i, cfg in enumerate(spec.tools):
+        for kind, where, value in _urls_and_paths(cfg.settings, f"tools[{i}].settings"):
+            if kind == "path":
+                out += path_violations(value, base, roots, where, extra)
+            elif not host_allowed(value, hosts, TOOL_PORTS):
+                out.append((where, f"tool host {_host(value)!r} is not on the server's tool "
+                                   "allow-list (serve --allow-tool-host HOST)"))
+    return out
+
+
+def mcp_violations(spec: Any, hosts: frozenset[str], commands: bool) -> list[Violation]:
+    out: list[Violation] = []
+    for i, server in enumerate(spec.mcp_servers):
+        if server.command is not None and not commands:
+            out.append((f"mcp_servers[{i}].command", "this server does not start MCP servers as "
+                        "programs for apps (serve --allow-mcp-command); use an MCP server 'url'"))
+        if server.url is not None and not host_allowed(server.url, hosts):
+            out.append((f"mcp_servers[{i}].url", f"MCP host {_host(server.url)!r} is not on the "
+                        "server's tool allow-list (serve --allow-tool-host HOST)"))
+    return out
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "(none)"
+    except ValueError:
+        return "(unparsable)"

@@ -33,18 +33,25 @@ class ServerSettings:
     # The trust policy's allow-lists: model hosts a spec may point at, env: names it may read.
     allow_model_hosts: list[str] = field(default_factory=list)
     allow_env: list[str] = field(default_factory=list)
+    # Hosts tools may reach (HTTP, OpenAPI, web search, SQL servers, MCP URLs), and whether apps
+    # may start MCP servers as programs here.
+    allow_tool_hosts: list[str] = field(default_factory=list)
+    allow_mcp_command: bool = False
 
     def __post_init__(self) -> None:
         self.apps_dir = Path(self.apps_dir)
         self.data_dir = Path(self.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        for host in self.allow_model_hosts:
-            try:
-                parse_host(host)
-            except ValueError as exc:
-                raise InputError(f"--allow-model-host: {exc}") from exc
+        for flag, hosts in (("--allow-model-host", self.allow_model_hosts),
+                            ("--allow-tool-host", self.allow_tool_hosts)):
+            for host in hosts:
+                try:
+                    parse_host(host)
+                except ValueError as exc:
+                    raise InputError(f"{flag}: {exc}") from exc
 
     def policy(self) -> ServerPolicy:
         """The trust policy every spec this server serves must keep."""
         return ServerPolicy(self.data_dir, frozenset(self.allow_model_hosts),
-                            frozenset(self.allow_env))
+                            frozenset(self.allow_env), frozenset(self.allow_tool_hosts),
+                            self.allow_mcp_command)

@@ -281,8 +281,6 @@ def test_listing_an_apps_tools_connects_lists_and_closes(http_url: str) -> None:
     close_tools(list(parts.tools.values()))
 
 
-@pytest.mark.xfail(reason="build() does not yet add the tools' CLOSE_KEY closers to App.close",
-                   strict=False)
 @pytest.mark.usefixtures("new_sessions_closed")
 @pytest.mark.slow  # starts a program of its own
 def test_closing_the_app_ends_its_mcp_sessions() -> None:
