@@ -69,7 +69,7 @@ def register(sub: Any) -> None:
 def registered_rows() -> list[dict[str, Any]]:
     """Every registered tool; one that needs settings to be built is shown by its settings
     schema and the capabilities its factory declares."""
-    from framework.cli.tools_info import settings_schema, tool_row, unbuilt_row
+    from framework.cli.tools_info import needs_settings, settings_schema, tool_row, unbuilt_row
     from framework.tools import TOOLS, get_tools, tool_names
 
     rows: list[dict[str, Any]] = []
@@ -77,13 +77,13 @@ def registered_rows() -> list[dict[str, Any]]:
         try:
             target = TOOLS.get(name)
         except Exception as exc:  # noqa: BLE001 - a connector that is not installed
-            rows.append(unbuilt_row(name, None, None, f"not available ({_line(exc)})"))
+            rows.append(unbuilt_row(name, None, None, f"not available: {_line(exc)}"))
             continue
         schema = settings_schema(name, target)
         try:
             built = get_tools(name)
         except Exception as exc:  # noqa: BLE001 - needs settings (or cannot be built here)
-            rows.append(unbuilt_row(name, target, schema, _line(exc)))
+            rows.append(unbuilt_row(name, target, schema, needs_settings(schema, _line(exc))))
             continue
         rows.extend(tool_row(name, t, schema) for t in built)
         close_all(built)

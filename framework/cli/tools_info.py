@@ -65,10 +65,40 @@ def approval(tool: BaseTool, wrapped: bool | None) -> str:
     return "per call" if callable((inner.metadata or {}).get(EFFECT_KEY)) else "every call"
 
 
-def static_capabilities(target: Any) -> Capabilities | None:
-    """What a factory declares it may touch before it is built (``factory.capabilities``)."""
+_FROM_SETTINGS = "(from settings: {})"
+KNOWN: dict[str, Capabilities] = {
+    "http": Capabilities(network=[_FROM_SETTINGS.format("allow")],
+                         secrets=[_FROM_SETTINGS.format("headers as env:NAME")], side_effects=True,
+                         notes="GET/HEAD run at once; POST, PUT, PATCH, DELETE wait for approval; "
+                               "private addresses refused unless allowed"),
+    "openapi": Capabilities(network=[_FROM_SETTINGS.format("allow")],
+                            secrets=[_FROM_SETTINGS.format("headers as env:NAME")],
+                            side_effects=True, notes="one tool per operation; GET operations run "
+                                                     "at once, others wait for approval"),
+    "sql": Capabilities(paths=[_FROM_SETTINGS.format("url (SQLite file)")],
+                        network=[_FROM_SETTINGS.format("url (server)")],
+                        secrets=[_FROM_SETTINGS.format("url as env:NAME")], side_effects=True,
+                        notes="read-only unless allow_writes; writes wait for approval"),
+    "files": Capabilities(paths=[_FROM_SETTINGS.format("root")],
+                          writes=[_FROM_SETTINGS.format("root, if allow_writes")],
+                          side_effects=True, notes="writes (only if allowed) wait for approval"),
+    "code": Capabilities(sandbox="bubblewrap: no network, read-only system, rlimits; refuses "
+                                 "to run without it", side_effects=True,
+                         notes="every run waits for approval"),
+    "web_search": Capabilities(network=[_FROM_SETTINGS.format("url / backend")],
+                               secrets=[_FROM_SETTINGS.format("api key as env:NAME")]),
+    "mcp": Capabilities(network=[_FROM_SETTINGS.format("url")], side_effects=True,
+                        notes="'command' starts a local program; every call waits for approval"),
+}
+"""What the built-in connectors may touch before their settings are known, for those whose
+factory does not declare it (``tools.capabilities``)."""
+
+
+def static_capabilities(name: str, target: Any) -> Capabilities | None:
+    """What a factory declares it may touch before it is built (``factory.capabilities``; for a
+    built-in connector that declares nothing, :data:`KNOWN`)."""
     caps = getattr(target, "capabilities", None)
-    return caps if isinstance(caps, Capabilities) else None
+    return caps if isinstance(caps, Capabilities) else KNOWN.get(name)
 
 
 def tool_row(group: str, tool: BaseTool, settings: dict[str, Any] | None,
@@ -83,13 +113,22 @@ def tool_row(group: str, tool: BaseTool, settings: dict[str, Any] | None,
 
 
 def unbuilt_row(group: str, target: Any, settings: dict[str, Any] | None,
-                why: str) -> dict[str, Any]:
+                status: str) -> dict[str, Any]:
     """A registered tool that cannot be built without settings (or at all here)."""
-    caps = static_capabilities(target)
+    caps = static_capabilities(group, target)
+    if caps is None:
+        need = DEPENDS
+    else:
+        need = "per call" if caps.side_effects else "no"
     return {"name": group, "group": group, "description": _doc(target), "settings_schema": settings,
             "args_schema": None, "capabilities": caps.model_dump() if caps else None,
-            "approval": ("per call" if caps and caps.side_effects else DEPENDS),
-            "status": f"{DEPENDS}: {why}"}
+            "approval": need, "status": status}
+
+
+def needs_settings(schema: dict[str, Any], why: str) -> str:
+    """The status of a tool that cannot be built without settings."""
+    required = schema.get("required") or []
+    return f"{DEPENDS} (required: {', '.join(required)})" if required else f"{DEPENDS}: {why}"
 
 
 def _doc(target: Any) -> str:

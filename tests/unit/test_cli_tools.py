@@ -190,3 +190,13 @@ def test_a_setting_called_name_reaches_the_factory(capsys: pytest.CaptureFixture
     register_tool("named", named, replace=True)
     code, out, _ = run(capsys, "tools", "call", "named", "--settings", '{"name": "srv"}')
     assert (code, out) == (0, "server srv\n")
+
+
+def test_list_shows_what_a_connector_may_touch_before_settings(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("connectors.mcp")
+    code, out, _ = run(capsys, "tools", "list", "--json")
+    mcp = next(r for r in json.loads(out) if r["group"] == "mcp")
+    assert code == 0 and mcp["status"] == "depends on settings (required: name)"
+    assert mcp["capabilities"]["side_effects"] is True and mcp["approval"] == "per call"
+    assert set(mcp["settings_schema"]["properties"]) >= {"name", "command", "url"}
