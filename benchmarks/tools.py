@@ -5,8 +5,8 @@ the function or driver underneath directly; code-sandbox start-up; MCP round tri
 
 "Layer" is what an agent step does: ``run_tool_calls`` (approval review, argument validation,
 error capture, the ToolMessage) on the tool as an app wires it (``with_approval``; each call here
-is a read, so nothing waits; MCP tools, which always count as side effects, as under
-``approval: never``). "Direct" is the same work without OpenBuilder: the calculator
+is a read, so nothing waits; code and MCP tools, whose every call counts as a side effect, as
+under ``approval: never``). "Direct" is the same work without OpenBuilder: the calculator
 function, ``sqlite3`` on a read-only connection, ``Path.read_text``, ``urllib`` on a loopback
 server, ``python -c`` unsandboxed, and for MCP the connector's own ``tool.invoke``. A connector
 that is not installed is skipped with a note. Prints a table and writes ``tools.json``.
@@ -164,7 +164,7 @@ def code(_: Path) -> Case:
     tool = _connector("code", timeout=20)[0]
     return (lambda: subprocess.run([sys.executable, "-c", "print(1)"], check=True,
                                    capture_output=True),
-            layer(tool, {"code": "print(1)"}))
+            layer(tool, {"code": "print(1)"}, "never"))  # every run is a side effect
 
 
 def mcp(stack: ExitStack, transport: str) -> Case:
