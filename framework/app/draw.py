@@ -15,7 +15,7 @@ from framework.errors import ConfigError
 from framework.spec.models import AppSpec
 
 
-def _placeholder_parts(spec: AppSpec) -> Any:
+def _placeholder_parts(spec: AppSpec, base: Path) -> Any:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from framework.app.wiring import Parts, add_configured_tools
@@ -24,13 +24,13 @@ def _placeholder_parts(spec: AppSpec) -> Any:
     parts = Parts(spec)
     for name in ["default", *spec.models]:
         parts._models[name] = FakeListChatModel(responses=["(drawing)"])
-    add_configured_tools(parts)
+    add_configured_tools(parts, base)
     for kb in spec.knowledge:
         parts.add_tools(kb_tool_name(kb.name), [knowledge_search_tool(kb.name, lambda q, k: [])])
     return parts
 
 
-def drawable(spec: AppSpec) -> Any:
+def drawable(spec: AppSpec, base: Path = Path(".")) -> Any:
     """LangGraph's drawable graph (nodes and edges) of the compiled app graph: the kind's
     ``draw`` hook if it has one, else its builder over placeholder parts (subapps not built)."""
     from framework.app.kinds import BuildContext, graph_kind
@@ -38,9 +38,9 @@ def drawable(spec: AppSpec) -> Any:
 
     check_spec(spec)
     kind = graph_kind(spec)
-    parts = _placeholder_parts(spec)
+    parts = _placeholder_parts(spec, base)
     try:  # an MCP server's tools connect to list themselves: closed once drawn
-        ctx = BuildContext(spec, parts, Path("."), kind,
+        ctx = BuildContext(spec, parts, base, kind,
                            subapp=lambda app, where: (lambda text: text), drawing=True)
         graph = kind.draw(ctx) if kind.draw is not None else kind.build(ctx)[0]
         return graph.compile().get_graph()
@@ -48,16 +48,16 @@ def drawable(spec: AppSpec) -> Any:
         parts.close()
 
 
-def to_mermaid(spec: AppSpec) -> str:
-    return str(drawable(spec).draw_mermaid())
+def to_mermaid(spec: AppSpec, base: Path = Path(".")) -> str:
+    return str(drawable(spec, base).draw_mermaid())
 
 
 def _label(node_id: str) -> str:
     return {"__start__": "start", "__end__": "end"}.get(node_id, node_id)
 
 
-def to_dot(spec: AppSpec) -> str:
-    g = drawable(spec)
+def to_dot(spec: AppSpec, base: Path = Path(".")) -> str:
+    g = drawable(spec, base)
     lines = [f'digraph "{spec.name}" {{', "  rankdir=TB;",
              '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];']
     for node_id in g.nodes:
@@ -70,7 +70,7 @@ def to_dot(spec: AppSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def draw_png(spec: AppSpec, path: Path) -> None:
+def draw_png(spec: AppSpec, path: Path, base: Path = Path(".")) -> None:
     """Render with Graphviz ``dot`` (offline). Debian: ``apt-get install graphviz``."""
     dot = shutil.which("dot")
     if dot is None:
@@ -78,7 +78,7 @@ def draw_png(spec: AppSpec, path: Path) -> None:
                           "(or use --mermaid / --dot for text)")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    proc = subprocess.run([dot, "-Tpng", "-o", str(tmp)], input=to_dot(spec), text=True,
+    proc = subprocess.run([dot, "-Tpng", "-o", str(tmp)], input=to_dot(spec, base), text=True,
                           capture_output=True, timeout=60)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)

@@ -159,7 +159,7 @@ def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
     parts.model("default")  # a bad model id fails before any indexing work
     parts.knowledge = open_knowledge(spec, base_dir, progress=progress)
     try:
-        add_configured_tools(parts)
+        add_configured_tools(parts, base_dir)
     except BaseException:
         parts.close()  # MCP sessions opened before the failing tool
         raise
@@ -170,11 +170,12 @@ def wire(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> Parts:
     return parts
 
 
-def add_configured_tools(parts: Parts) -> None:
-    """The app's ``tools`` (from the registry) and its ``mcp_servers``' tools into ``parts``."""
+def add_configured_tools(parts: Parts, base_dir: Path) -> None:
+    """The app's ``tools`` (from the registry; relative paths in their settings start at the
+    app's folder) and its ``mcp_servers``' tools into ``parts``."""
     spec = parts.spec
     for cfg in spec.tools:
-        parts.add_tools(cfg.name, get_tools(cfg.name, **cfg.settings), cfg.approval)
+        parts.add_tools(cfg.name, get_tools(cfg.name, **cfg.settings_for(base_dir)), cfg.approval)
     for server in spec.mcp_servers:
         from framework.tools.base import TOOLS
 

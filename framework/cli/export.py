@@ -43,12 +43,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from framework.app.draw import draw_png, to_dot, to_mermaid
     from framework.spec.io import load_spec
 
-    spec, _ = load_spec(args.app)
+    spec, base = load_spec(args.app)
     if args.mermaid:
-        print(to_mermaid(spec), end="")
+        print(to_mermaid(spec, base), end="")
     elif args.dot:
-        print(to_dot(spec), end="")
+        print(to_dot(spec, base), end="")
     else:
-        draw_png(spec, Path(args.png))
+        draw_png(spec, Path(args.png), base)
         print(f"wrote {args.png}")
     return 0

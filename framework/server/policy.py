@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from framework.errors import ServerPolicyError
+from framework.spec.models import TOOL_PATH_KEYS
 
 Violation = tuple[str, str]
 Root = tuple[str, Path]  # (how the message names it, the folder)
@@ -228,8 +229,6 @@ def knowledge_folders(spec: Any, base: Path) -> list[Path]:
 
 # ---- tools ----------------------------------------------------------------------------------
 
-PATH_KEYS = frozenset({"root", "path", "folder", "file", "spec", "database"})
-"""Tool settings that name a file or folder (a value with ``://`` is a URL instead)."""
 TOOL_PORTS = {"http": 80, "https": 443, "postgresql": 5432, "postgres": 5432, "mysql": 3306,
               "mariadb": 3306}
 
@@ -246,7 +245,7 @@ def _urls_and_paths(settings: dict[str, Any], where: str) -> Iterator[tuple[str,
             yield "path", path, text.split("://", 1)[1][1:] or "."
         elif scheme:
             yield "url", path, text
-        elif key in PATH_KEYS:
+        elif key in TOOL_PATH_KEYS:
             yield "path", path, text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -78,6 +79,15 @@ class KnowledgeConfig(_Strict):
         return self
 
 
+TOOL_PATH_KEYS = frozenset({"root", "path", "folder", "file", "spec", "database"})
+"""Tool settings that name a file or folder (relative to the app file); ``sqlite:///`` URLs too."""
+
+
+def _is_local_path(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and "://" not in value and not value.startswith(
+        "env:")
+
+
 class ToolConfig(_Strict):
     """A tool from the registry (``calculator``, ``datetime``, a connector's tools) and its settings."""
 
@@ -88,6 +98,18 @@ class ToolConfig(_Strict):
     approval: Literal["required", "never"] = Field(
         default="required", description="'required': a call with side effects (HTTP POST, SQL "
         "write, file write, code) waits for a person's approval; 'never': it runs at once")
+
+    def settings_for(self, base_dir: Path) -> dict[str, Any]:
+        """``settings`` with relative paths (``root``, ``spec``, a ``sqlite:///`` file, ...) made
+        absolute against the app's folder, as every path in an app file is."""
+        out = dict(self.settings)
+        for key, value in self.settings.items():
+            if key in TOOL_PATH_KEYS and _is_local_path(value) and not Path(value).is_absolute():
+                out[key] = str(base_dir / value)
+            elif isinstance(value, str) and value.startswith("sqlite:///") and not value.startswith(
+                    "sqlite:////") and value != "sqlite:///:memory:":
+                out[key] = f"sqlite:///{base_dir / value[len('sqlite:///'):]}"
+        return out
 
 
 class McpServerConfig(_Strict):

@@ -60,3 +60,17 @@ def test_mcp_programs_need_the_operator_flag_and_urls_an_allowed_host(app_dir: P
     assert "allow-mcp-command" in problems["mcp_servers[0].command"]
     assert "allow-tool-host" in problems["mcp_servers[1].url"]
     assert found(s, app_dir, mcp_commands=True, tool_hosts=frozenset({"10.0.0.5:9000"})) == {}
+
+
+def test_relative_tool_paths_start_at_the_app_folder(tmp_path: Path) -> None:
+    from framework.spec.models import ToolConfig
+
+    cfg = ToolConfig(name="files", settings={"root": "files", "url": "sqlite:///data/shop.db",
+                                              "spec": "https://example.com/openapi.json",
+                                              "other": "plain"})
+    got = cfg.settings_for(tmp_path)
+    assert got["root"] == str(tmp_path / "files")
+    assert got["url"] == f"sqlite:///{tmp_path / 'data/shop.db'}"
+    assert got["spec"] == "https://example.com/openapi.json" and got["other"] == "plain"
+    absolute = ToolConfig(name="sql", settings={"url": "sqlite:////srv/x.db", "root": "/srv"})
+    assert absolute.settings_for(tmp_path) == absolute.settings
