@@ -98,9 +98,9 @@ def app_rows(path: str) -> list[dict[str, Any]]:
     from framework.spec.io import load_spec
     from framework.tools import TOOLS, kb_tool_name, knowledge_search_tool
 
-    spec, _ = load_spec(path)
+    spec, base = load_spec(path)
     parts = Parts(spec)
-    add_configured_tools(parts)
+    add_configured_tools(parts, base)  # relative paths in settings start at the app's folder
     for kb in spec.knowledge:
         parts.add_tools(kb_tool_name(kb.name), [knowledge_search_tool(
             kb.name, lambda query, k: [], description=kb.description)])

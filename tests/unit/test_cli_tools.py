@@ -200,3 +200,23 @@ def test_list_shows_what_a_connector_may_touch_before_settings(
     assert code == 0 and mcp["status"] == "depends on settings (required: name)"
     assert mcp["capabilities"]["side_effects"] is True and mcp["approval"] == "per call"
     assert set(mcp["settings_schema"]["properties"]) >= {"name", "command", "url"}
+
+
+def test_list_an_app_resolves_relative_tool_paths_at_its_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def rooted(root: str) -> Any:
+        seen.append(root)
+        return tool(lambda: root, name="where", description="Where the root is.")
+
+    register_tool("rooted", rooted, replace=True)
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "app.yaml").write_text("name: rooted_app\nmodel: fake:echo\n"
+                                     "tools: [{name: rooted, settings: {root: data}}]\n"
+                                     "graph: {kind: agent}\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "tools", "list", str(folder / "app.yaml"), "--json")
+    assert code == 0 and [r["name"] for r in json.loads(out)] == ["where"]
+    assert seen == [str(folder / "data")]
