@@ -187,16 +187,31 @@ def mcp(stack: ExitStack, transport: str) -> Case:
 
 # ---- running --------------------------------------------------------------------------------
 
+def interleaved(direct: Callable[[], Any] | None, through: Callable[[], Any], n: int,
+                warm: int = 3) -> tuple[list[float], list[float]]:
+    """(direct ms, layer ms): calls alternate, so drift in the machine's load hits both alike."""
+    for _ in range(warm):  # first calls pay for imports and connections
+        through()
+        if direct is not None:
+            direct()
+    base: list[float] = []
+    via: list[float] = []
+    for _ in range(n):
+        if direct is not None:
+            base += timed(direct, 1, warm=0)
+        via += timed(through, 1, warm=0)
+    return base, via
+
+
 def measure(name: str, make: Callable[[], Case], n: int) -> dict[str, Any]:
     try:
         direct, through = make()
     except ImportError as exc:
         return {"tool": name, "skipped": str(exc)}
     row: dict[str, Any] = {"tool": name, "n": n}
-    via = timed(through, n)
+    base, via = interleaved(direct, through, n)
     row.update(layer_p50_ms=pct(via, 0.5), layer_p95_ms=pct(via, 0.95))
     if direct is not None:
-        base = timed(direct, n)
         row.update(direct_p50_ms=pct(base, 0.5), direct_p95_ms=pct(base, 0.95))
         row["ratio"] = row["layer_p50_ms"] / max(row["direct_p50_ms"], 1e-6)
         row["overhead_ms"] = row["layer_p50_ms"] - row["direct_p50_ms"]
