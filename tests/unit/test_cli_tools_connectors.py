@@ -109,3 +109,32 @@ def test_call_one_tool_of_an_mcp_server_over_stdio(capsys: pytest.CaptureFixture
     assert json.loads(out)["tool"] == "fx_echo" and "ping" in json.dumps(json.loads(out)["result"])
     code, _, err = run(capsys, "tools", "call", "mcp", "--settings", settings)
     assert code == 2 and "several tools" in err and "fx_echo" in err
+
+
+def test_files_read_and_escape_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("connectors.files")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "a.txt").write_text("hello from a")
+    (tmp_path / "secret.txt").write_text("outside")
+    settings = json.dumps({"root": str(tmp_path / "root")})
+    code, out, err = run(capsys, "tools", "call", "files", "--settings", settings,
+                         "--args", '{"operation": "read", "path": "a.txt"}')
+    assert code == 0 and "hello from a" in out, err
+    for path in ("../secret.txt", str(tmp_path / "secret.txt"), "a\u0000.txt"):
+        code, out, err = run(capsys, "tools", "call", "files", "--settings", settings,
+                             "--args", json.dumps({"operation": "read", "path": path}))
+        assert code == 2 and out == "" and err.count("\n") == 1, (path, err)
+        assert "outside" not in err
+
+
+@pytest.mark.slow
+def test_code_that_fails_is_a_result_not_a_refusal(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("connectors.code")
+    import shutil
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed")
+    code, out, err = run(capsys, "tools", "call", "code", "--args",
+                         json.dumps({"code": "print('hi')\nraise SystemExit('boom')"}))
+    assert code == 0, err
+    assert "hi" in out and "boom" in out
