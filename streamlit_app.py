@@ -1,5 +1,5 @@
 """OpenBuilder's no-code builder: ``streamlit run streamlit_app.py`` (or ``openbuilder ui``)."""
 
-from framework.builder.chat import main
+from framework.builder.app import main
 
 main()

@@ -1,5 +1,5 @@
 """Streamlit entry point inside the package (``openbuilder ui`` runs this file)."""
 
-from framework.builder.chat import main
+from framework.builder.app import main
 
 main()

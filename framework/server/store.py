@@ -1,16 +1,14 @@
 """App definitions the server serves: files from the apps folder plus versions saved over HTTP.
 
-Versions live in ``apps.sqlite`` (one transaction per save, so concurrent PUTs each get their own
-version number and none is lost). Built apps are cached per (name, version).
+Versions live in ``apps.sqlite`` (:class:`framework.app.versions.VersionStore`, shared with the
+builder; one transaction per save, so concurrent PUTs each get their own version number and none
+is lost). Built apps are cached per (name, version).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import threading
-import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -18,9 +16,12 @@ from typing import Any
 
 from framework.app import build
 from framework.app.runtime import App
+from framework.app.versions import FILE_NAME, VersionStore
 from framework.errors import AppBusyError, ConfigError, UnknownAppError
 from framework.server.policy import ServerPolicy, violations
 from framework.spec import AppSpec, load_spec
+
+__all__ = ["AppBusyError", "AppStore", "UnknownAppError"]
 
 log = logging.getLogger("openbuilder.server")
 
@@ -39,26 +40,16 @@ class AppStore:
         self.refused: dict[str, str] = {}
         self.postgres_url = postgres_url
         self.data_dir = data_dir
-        self.path = data_dir / "apps.sqlite"
+        self.path = data_dir / FILE_NAME
+        self.versions_store = VersionStore(self.path)  # shared with the builder (same file)
         self._built: dict[tuple[str, int], App] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple[str, int], Future[App]] = {}
         self._closed = False
         self.max_builds = MAX_BUILDS
         self.build_wait_s = BUILD_WAIT_S
-        self._reader: sqlite3.Connection | None = None
-        self._read_lock = threading.Lock()
-        with self._conn() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS versions (name TEXT NOT NULL, version INTEGER "
-                         "NOT NULL, spec TEXT NOT NULL, base_dir TEXT NOT NULL, created REAL NOT "
-                         "NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version))")
         self._import_folder()
         self._check_saved()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
 
     def _import_folder(self) -> None:
         """Apps in the folder become version 1 the first time the server sees them; one that
@@ -71,8 +62,7 @@ class AppStore:
             except ConfigError as exc:
                 log.warning("app file %s is not served: %s", file, exc)
                 continue
-            with self._conn() as conn:
-                exists = conn.execute("SELECT 1 FROM versions WHERE name=?", (spec.name,)).fetchone()
+            exists = self.versions_store.exists(spec.name, live=False)
             if not exists and not self._refuse(spec, base, str(file)):
                 self.save(spec, base)
 
@@ -100,76 +90,40 @@ class AppStore:
     def base_dir(self, name: str) -> Path:
         """The app's own folder: its latest version's (the folder of its app.yaml for apps from
         the apps folder), else ``DATA/apps/NAME`` for a new app."""
-        with self._conn() as conn:
-            row = conn.execute("SELECT base_dir FROM versions WHERE name=? ORDER BY version DESC "
-                               "LIMIT 1", (name,)).fetchone()
-        return Path(row[0]) if row else self.data_dir / "apps" / name
+        versions = self.versions_store.versions(name)
+        return versions[-1].base_dir if versions else self.data_dir / "apps" / name
 
     def save(self, spec: AppSpec, base_dir: Path | None = None) -> int:
         base = base_dir or self.base_dir(spec.name)
         base.mkdir(parents=True, exist_ok=True)
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT MAX(version) FROM versions WHERE name=?",
-                               (spec.name,)).fetchone()
-            version = int(row[0] or 0) + 1
-            conn.execute("INSERT INTO versions(name, version, spec, base_dir, created) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         (spec.name, version, spec.model_dump_json(), str(base), time.time()))
-            conn.execute("UPDATE versions SET deleted=0 WHERE name=?", (spec.name,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+        version = self.versions_store.save(spec.name, spec, base)
         self.refused.pop(spec.name, None)  # callers check the policy before they save
         return version
 
     def delete(self, name: str) -> None:
         self._latest(name)
-        with self._conn() as conn:
-            conn.execute("UPDATE versions SET deleted=1 WHERE name=?", (name,))
+        self.versions_store.delete(name)
         with self._lock:
             for key in [k for k in self._built if k[0] == name]:
                 self._built.pop(key).close()
 
     def names(self) -> list[str]:
-        with self._conn() as conn:
-            rows = conn.execute("SELECT DISTINCT name FROM versions WHERE deleted=0 ORDER BY name")
-            return [r[0] for r in rows if r[0] not in self.refused]
+        return [n for n in self.versions_store.names() if n not in self.refused]
 
     def _latest(self, name: str) -> tuple[int, AppSpec, Path]:
-        with self._read_lock:  # a long-lived connection for the per-request lookup
-            if self._reader is None:
-                self._reader = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
-                                               isolation_level=None)
-            row = self._reader.execute(
-                "SELECT version, spec, base_dir FROM versions WHERE name=? AND deleted=0 "
-                "ORDER BY version DESC LIMIT 1", (name,)).fetchone()
-        if row is None:
-            raise UnknownAppError(name)
-        return int(row[0]), AppSpec.model_validate_json(row[1]), Path(row[2])
+        found = self.versions_store.require(name)
+        return found.version, found.spec, found.base_dir
 
     def spec(self, name: str, version: int | None = None) -> tuple[int, AppSpec]:
         if version is None:
             v, spec, _ = self._latest(name)
             return v, spec
-        with self._conn() as conn:
-            row = conn.execute("SELECT spec FROM versions WHERE name=? AND version=?",
-                               (name, version)).fetchone()
-        if row is None:
-            raise UnknownAppError(f"{name} version {version}")
-        return version, AppSpec.model_validate_json(row[0])
+        return version, self.versions_store.get(name, version).spec
 
     def versions(self, name: str) -> list[dict[str, Any]]:
         self._latest(name)
-        with self._conn() as conn:
-            rows = conn.execute("SELECT version, created, spec FROM versions WHERE name=? "
-                                "ORDER BY version", (name,)).fetchall()
-        return [{"version": r[0], "created": r[1], "spec_version": json.loads(r[2])["version"]}
-                for r in rows]
+        return [{"version": v.version, "created": v.created, "spec_version": v.spec.version}
+                for v in self.versions_store.versions(name)]
 
     def building(self, name: str) -> Future[App]:
         """The built app for the latest version: done when cached, else the running build's
@@ -232,3 +186,4 @@ class AppStore:
             for app in self._built.values():
                 app.close()
             self._built.clear()
+        self.versions_store.close()

@@ -106,8 +106,8 @@ class ToolConfig(_Strict):
         for key, value in self.settings.items():
             if key in TOOL_PATH_KEYS and _is_local_path(value) and not Path(value).is_absolute():
                 out[key] = str(base_dir / value)
-            elif isinstance(value, str) and value.startswith("sqlite:///") and not value.startswith(
-                    "sqlite:////") and value != "sqlite:///:memory:":
+            elif isinstance(value, str) and value.startswith("sqlite:///") and not value[
+                    len("sqlite:///"):].startswith(("/", ":memory:", "file:", "~")):
                 out[key] = f"sqlite:///{base_dir / value[len('sqlite:///'):]}"
         return out
 
