@@ -18,8 +18,7 @@ from framework.agents.toolcalls import (
     error_kind,
     final_answer_caller,
     looping,
-    repeated_call,
-    run_tool_call,
+    run_tool_calls,
     tool_caller,
 )
 
@@ -65,8 +64,7 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
         last = state["messages"][-1]
         calls = last.tool_calls if isinstance(last, AIMessage) else []
         earlier = current_turn(state["messages"])
-        results = [repeated_call(dict(call), earlier) or run_tool_call(by_name, dict(call))
-                   for call in calls]
+        results = run_tool_calls(by_name, [dict(call) for call in calls], earlier)
         turn = [*earlier, *results]
         if sum(1 for m in turn if error_kind(m) == "missing") >= MAX_MISSING_TOOL_CALLS:
             missing = sorted({m.name or "" for m in turn if error_kind(m) == "missing"})

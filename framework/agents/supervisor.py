@@ -25,12 +25,14 @@ from framework.agents.toolcalls import (
     error_kind,
     final_answer_caller,
     looping,
-    repeated_call,
-    run_tool_call,
+    needs_approval,
+    run_tool_calls,
     tool_caller,
 )
 
 FINISH = "FINISH"
+WORK_KEY = "supervisor_work"
+"""``vars`` key: an agent's unfinished turn while its tool calls wait for a person."""
 
 
 @dataclass
@@ -53,31 +55,48 @@ def _writer() -> Any:
 
 
 def run_tool_loop(caller: Any, tools: dict[str, BaseTool], messages: list[BaseMessage],
-                  max_steps: int, config: RunnableConfig | None,
-                  final: Any = None) -> list[BaseMessage]:
-    """Model and tool calls until the model answers; -> the new messages (last one the answer)."""
-    new: list[BaseMessage] = []
+                  max_steps: int, config: RunnableConfig | None, final: Any = None, *,
+                  work: Sequence[BaseMessage] = ()) -> tuple[list[BaseMessage], bool]:
+    """Model and tool calls until the model answers -> (the new messages, finished).
+
+    Not finished: the model just made calls that need a person's approval. The caller saves the
+    messages in the state and runs again with them as ``work`` (after a checkpoint): that run asks
+    the person, and since LangGraph re-runs the node from its start on resume, the saved work keeps
+    the model from being asked again (its answer could differ from the one the person approves)."""
+    new: list[BaseMessage] = list(work)
     emit = _writer()
-    for _ in range(max_steps):
-        call = final if final is not None and looping(new) else caller
-        reply = call([*messages, *new], config)
-        if not reply.tool_calls and not reply.text.strip() and final is not None \
-                and call is not final:  # an empty reply: ask once more for the answer in words
-            reply = final([*messages, *new], config)
-        new.append(reply)
-        if not reply.tool_calls:
-            return new
-        for tc in reply.tool_calls:
+    while True:
+        waiting = bool(new) and isinstance(new[-1], AIMessage) and bool(new[-1].tool_calls)
+        if not waiting:
+            if sum(1 for m in new if isinstance(m, AIMessage)) >= max_steps:
+                raise StepLimitError(f"an agent used its {max_steps} steps without answering; "
+                                     "raise limits.max_steps", [*current_turn(messages), *new])
+            reply = _reply(caller, final, [*messages, *new], config)
+            new.append(reply)
+            if not reply.tool_calls:
+                return new, True
+            if needs_approval(tools, [dict(tc) for tc in reply.tool_calls]):
+                return new, False
+        calls = [dict(tc) for tc in new[-1].tool_calls]  # type: ignore[attr-defined]
+        results = run_tool_calls(tools, calls, [*messages, *new])
+        for tc, result in zip(calls, results, strict=True):
             emit({"event": "tool_call", "name": tc["name"], "args": tc["args"], "id": tc.get("id")})
-            result = repeated_call(dict(tc), [*messages, *new]) or run_tool_call(tools, dict(tc))
             emit({"event": "tool_result", "name": result.name, "content": result.text,
                   "id": result.tool_call_id, "status": error_kind(result) or "success"})
-            new.append(result)
+        new.extend(results)
         if sum(1 for m in new if error_kind(m) == "missing") >= MAX_MISSING_TOOL_CALLS:
             raise MissingToolError(f"the model kept calling tools that do not exist; available: "
                                    f"{sorted(tools)}", [*current_turn(messages), *new])
-    raise StepLimitError(f"an agent used its {max_steps} steps without answering; raise "
-                         "limits.max_steps", [*current_turn(messages), *new])
+
+
+def _reply(caller: Any, final: Any, messages: list[BaseMessage],
+           config: RunnableConfig | None) -> AIMessage:
+    call = final if final is not None and looping(messages) else caller
+    reply: AIMessage = call(messages, config)
+    if not reply.tool_calls and not reply.text.strip() and final is not None \
+            and call is not final:  # an empty reply: ask once more for the answer in words
+        reply = final(messages, config)
+    return reply
 
 
 def _pick(text: str, names: list[str]) -> str | None:
@@ -123,12 +142,18 @@ def build_supervisor_nodes(supervisor: BaseChatModel, members: Sequence[Member],
             turn = current_turn(state.get("messages", []))
             context = [m for m in turn if not (isinstance(m, AIMessage) and m.tool_calls)
                        and m.type in ("human", "ai")]
-            new = run_tool_loop(caller, by_name, [SystemMessage(content=system), *context],
-                                max_steps, config, final_answer_caller(member.model))
+            saved = (state.get("vars") or {}).get(WORK_KEY) or {}
+            work = saved.get("messages", []) if saved.get("agent") == member.name else []
+            new, finished = run_tool_loop(caller, by_name, [SystemMessage(content=system),
+                                                            *context], max_steps, config,
+                                          final_answer_caller(member.model), work=work)
+            if not finished:  # checkpoint the turn, then ask the person about its calls
+                return Command(goto=member.name, update={
+                    "vars": {WORK_KEY: {"agent": member.name, "messages": new}}})
             answer = new[-1].text.strip() or str(state.get("answer") or "")  # keep earlier work
             final = AIMessage(content=answer, name=member.name)
             return Command(goto="supervisor", update={
-                "messages": [final], "answer": answer, "citations": [],
+                "messages": [final], "answer": answer, "citations": [], "vars": {WORK_KEY: {}},
                 "rounds": int(state.get("rounds", 0)) + 1})
 
         return run
@@ -145,6 +170,6 @@ def build_supervisor_graph(supervisor: BaseChatModel, members: Sequence[Member],
     graph = StateGraph(AppState)
     graph.add_node("supervisor", supervise, destinations=(*nodes, END))
     for name, node in nodes.items():
-        graph.add_node(name, node, destinations=("supervisor",))
+        graph.add_node(name, node, destinations=("supervisor", name))
     graph.add_edge(START, "supervisor")
     return graph

@@ -9,7 +9,12 @@ LangChain ``AIMessage.tool_calls`` and answers with ``ToolMessage``s.
 A failing call goes back to the model as a ``ToolMessage`` and the run goes on, with its kind in
 ``additional_kwargs["openbuilder_error"]``: ``retry`` (the model's arguments were wrong: fix them),
 ``failed`` (the tool broke), ``missing`` (no such tool), ``repeat`` (the same call again: the next
-model call gets no tools and is asked for the answer).
+model call gets no tools and is asked for the answer), ``rejected`` (a person refused a call with
+side effects: it did not run).
+
+:func:`run_tool_calls` runs one step's calls: first it asks a person about every call with side
+effects (each a LangGraph interrupt, see :mod:`framework.agents.approval`), then it runs them, so a
+resumed step never runs a call twice.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from pydantic import ValidationError
 
+from framework.agents.approval import REJECTED, ApprovalTool, Decision
 from framework.agents.deadline import current_deadline, invoke_tool
 from framework.agents.errors import RunTimeoutError
 from framework.providers.base import profile_of
@@ -182,6 +188,41 @@ def run_tool_call(tools: dict[str, BaseTool], call: dict[str, Any]) -> ToolMessa
     text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False,
                                                              default=str)
     return _tool_message(call, text)
+
+
+def run_tool_calls(tools: dict[str, BaseTool], calls: Sequence[dict[str, Any]],
+                   earlier: Sequence[BaseMessage] = ()) -> list[ToolMessage]:
+    """One step's calls -> their results, in order. Every call with side effects is decided by a
+    person before any call runs (LangGraph re-runs an interrupted node on resume: nothing may
+    have run before the last question); a call repeating an earlier one is answered from it."""
+    plans: list[ToolMessage | Decision | None] = []
+    for call in calls:
+        done = repeated_call(dict(call), list(earlier))
+        tool = tools.get(call["name"])
+        if done is None and isinstance(tool, ApprovalTool):
+            plans.append(tool.review(dict(call.get("args") or {}), call.get("id")))
+        else:
+            plans.append(done)
+    return [_run_planned(tools, dict(call), plan) for call, plan in zip(calls, plans, strict=True)]
+
+
+def needs_approval(tools: dict[str, BaseTool], calls: Sequence[dict[str, Any]]) -> bool:
+    """Some of these calls have side effects and wait for a person before they run."""
+    return any(isinstance(t, ApprovalTool) and t.reason(dict(c.get("args") or {})) is not None
+               for c in calls for t in [tools.get(c["name"])])
+
+
+def _run_planned(tools: dict[str, BaseTool], call: dict[str, Any],
+                 plan: ToolMessage | Decision | None) -> ToolMessage:
+    if isinstance(plan, ToolMessage):
+        return plan
+    if plan is None:
+        return run_tool_call(tools, call)
+    if plan.rejected:
+        return _tool_message(call, REJECTED.format(name=call["name"]), "rejected")
+    tool = tools[call["name"]]
+    inner = tool.inner if isinstance(tool, ApprovalTool) else tool  # decided: do not ask again
+    return run_tool_call({call["name"]: inner}, {**call, "args": plan.args})
 
 
 def _echoes_result(call: dict[str, Any], done: ToolMessage) -> bool:

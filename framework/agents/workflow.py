@@ -21,7 +21,7 @@ from framework.agents.expressions import evaluate
 from framework.agents.rag import citations_for, format_sources
 from framework.agents.state import AppState
 from framework.agents.templates import render, template_vars
-from framework.agents.toolcalls import run_tool_call
+from framework.agents.toolcalls import run_tool_calls
 from framework.tools.untrusted import with_data_rule
 
 ModelFor = Callable[[str], BaseChatModel]
@@ -111,8 +111,9 @@ class _Builder:
         def run(state: AppState) -> dict[str, Any]:
             env = _env(state)
             args = {k: render(v, env) if isinstance(v, str) else v for k, v in node.args.items()}
-            result = run_tool_call(self.tools, {"name": node.tool, "args": args,
-                                                "id": f"{node.id}-{len(state.get('visits', {}))}"})
+            call = {"name": node.tool, "args": args,
+                    "id": f"{node.id}-{len(state.get('visits', {}))}"}
+            result = run_tool_calls(self.tools, [call])[0]  # a side effect asks a person first
             return self._write(state, node, result.text)
         return run
 

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 from framework.cli import export as export_cmd
 from framework.cli import kb as kb_cmd
+from framework.cli import mcp as mcp_cmd
 from framework.cli import models as models_cmd
 from framework.cli import run as run_cmd
 from framework.cli import serve as serve_cmd
 from framework.cli import spec as spec_cmd
+from framework.cli import tools as tools_cmd
 from framework.cli import ui as ui_cmd
 from framework.errors import ConfigError, OpenBuilderError
 
@@ -31,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     spec_cmd.register(sub)
     export_cmd.register(sub)
     models_cmd.register(sub)
+    tools_cmd.register(sub)
+    mcp_cmd.register(sub)
     return parser
 
 

@@ -68,6 +68,7 @@ def spec_problems(spec: AppSpec) -> list[SpecError]:
     for i, t in enumerate(spec.tools):
         problems.run(_check_tool_name, i, t.name, registered)
     problems.run(_check_models, spec)
+    problems.run(_check_groups, spec)
     graph = spec.graph
     usable = available_tools(spec)
     if isinstance(graph, AgentGraph):
@@ -86,14 +87,33 @@ def spec_problems(spec: AppSpec) -> list[SpecError]:
 
 
 def available_tools(spec: AppSpec) -> list[str]:
-    """Tool names an agent of this app may use: the app's tools and one search tool per KB."""
-    return [t.name for t in spec.tools] + [kb_tool_name(k.name) for k in spec.knowledge]
+    """Tool names an agent of this app may use: the app's ``tools`` entries (each stands for all
+    the tools it gives), one search tool per KB, each MCP server by its name (all its tools) and
+    ``SERVER_*`` (one of its tools, ``SERVER_TOOL``: known only once the server answers)."""
+    servers = [s.name for s in spec.mcp_servers]
+    return ([t.name for t in spec.tools] + [kb_tool_name(k.name) for k in spec.knowledge]
+            + servers + [f"{s}_*" for s in servers])
 
 
 def _check_tool_ref(path: str, name: str, usable: list[str]) -> None:
-    if name not in usable:
-        listed = ", ".join(usable) or "(none: add tools under 'tools' or a knowledge base)"
-        _fail(path, f"tool {name!r} is not one of this app's tools; available: {listed}")
+    if name in usable or any(u.endswith("_*") and name.startswith(u[:-1]) and len(name) > len(u) - 1
+                             for u in usable):
+        return
+    listed = ", ".join(usable) or "(none: add tools under 'tools', mcp_servers or a knowledge base)"
+    _fail(path, f"tool {name!r} is not one of this app's tools; available: {listed}")
+
+
+def _check_groups(spec: AppSpec) -> None:
+    """A ``tools`` entry, an MCP server and a KB search tool each name one group of tools."""
+    seen: dict[str, str] = {}
+    names = [(f"tools[{i}].name", t.name) for i, t in enumerate(spec.tools)]
+    names += [(f"mcp_servers[{i}].name", s.name) for i, s in enumerate(spec.mcp_servers)]
+    names += [(f"knowledge[{i}].name", kb_tool_name(k.name)) for i, k in enumerate(spec.knowledge)]
+    for path, name in names:
+        if name in seen:
+            _fail(path, f"{name!r} already names the tools of {seen[name]}; rename one (a tool "
+                        "used twice with other settings needs a connector 'prefix' setting)")
+        seen[name] = path
 
 
 def _model_refs(spec: AppSpec) -> list[tuple[str, str]]:

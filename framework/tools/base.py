@@ -7,7 +7,7 @@ tools through the ``openbuilder.tools`` entry-point group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
@@ -41,9 +41,10 @@ def tool(func: Callable[..., Any] | None = None, *, name: str | None = None,
     return wrap(func) if func is not None else wrap
 
 
-def register_tool(name: str, target: BaseTool | Callable[..., BaseTool] | str, *,
+def register_tool(name: str,
+                  target: BaseTool | Callable[..., BaseTool | Sequence[BaseTool]] | str, *,
                   replace: bool = False) -> None:
-    """Register a tool (or a factory of one) under ``name``."""
+    """Register a tool (or a factory of one tool or a list of them) under ``name``."""
     TOOLS.register(name, target, replace=replace)
 
 

@@ -57,11 +57,21 @@ def capabilities_of(tool: BaseTool) -> Capabilities:
 
 
 def side_effect(tool: BaseTool, args: dict[str, Any]) -> str | None:
-    """Why this call of ``tool`` with ``args`` has side effects (a short sentence), else None."""
+    """Why this call of ``tool`` with ``args`` has side effects (a short sentence), else None.
+
+    Fails closed: an effect function that raises on odd arguments, or answers anything but None
+    or a sentence, counts as a side effect."""
     caps = capabilities_of(tool)
     if not caps.side_effects:
         return None
     effect = (tool.metadata or {}).get(EFFECT_KEY)
-    if callable(effect):
-        return effect(args)
-    return f"{tool.name} can change things outside the app"
+    if not callable(effect):
+        return f"{tool.name} can change things outside the app"
+    try:
+        reason = effect(dict(args))
+    except Exception:  # noqa: BLE001 - an effect we cannot tell counts as one
+        return f"{tool.name} may change things outside the app (its arguments could not be checked)"
+    if reason is None:
+        return None
+    return reason if isinstance(reason, str) and reason.strip() else \
+        f"{tool.name} can change things outside the app"
