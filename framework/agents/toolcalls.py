@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from framework.agents.approval import REJECTED, ApprovalTool, Decision
 from framework.agents.deadline import current_deadline, invoke_tool
 from framework.agents.errors import RunTimeoutError
+from framework.errors import ToolCallError
 from framework.providers.base import profile_of
 from framework.providers.toolcall import looks_like_tool_call, parse_tool_calls
 from framework.tools.errors import ModelRetry, ToolFailedError
@@ -120,7 +121,14 @@ def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
             return _prompted_caller(model, tools)
 
     def call(messages: list[BaseMessage], config: RunnableConfig | None = None) -> AIMessage:
-        reply = _ai(runnable.invoke(_marked(messages) if tools else messages, config))
+        try:
+            reply = _ai(runnable.invoke(_marked(messages) if tools else messages, config))
+        except ToolCallError:
+            if not any(isinstance(m, ToolMessage) for m in messages):
+                raise
+            # a small model that already has a result but writes a call it cannot make (a tool
+            # named after the result): ask it for the answer in words instead of ending the run
+            return final_answer_caller(model)(messages, config)
         if not reply.tool_calls and looks_like_tool_call(reply.text):
             return final_answer_caller(model)(messages, config)  # a broken call: ask in words
         return reply

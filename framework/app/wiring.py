@@ -86,6 +86,9 @@ class Parts:
         out: list[BaseTool] = []
         for name in names:
             for one in self.groups.get(name, [name]):
+                if one not in self.tools:
+                    raise ConfigError(f"tool {one!r} is not one of this app's tools; available: "
+                                      f"{', '.join(sorted(self.tools)) or '(none)'}")
                 if self.tools[one] not in out:
                     out.append(self.tools[one])
         return out
