@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from framework.cli.serve import add_policy_arguments, policy_settings
 from framework.errors import InputError
 
 
@@ -21,11 +22,7 @@ def register(sub: Any) -> None:
     s.add_argument("--http", type=int, default=None, metavar="PORT",
                    help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on with --http")
-    s.add_argument("--allow-model-host", action="append", default=[], metavar="HOST",
-                   help="with --http: a host app specs may send model requests to (repeatable)")
-    s.add_argument("--allow-env", action="append", default=[], metavar="NAME",
-                   help="with --http: an environment variable app specs may reference "
-                        "(repeatable)")
+    add_policy_arguments(s, "with --http: ")
     s.set_defaults(func=cmd_mcp_serve)
 
 
@@ -69,8 +66,7 @@ def _serve_http(args: argparse.Namespace) -> int:
     from framework.server.mcp_server import AppFolder, http_app
     from framework.server.throttle import AuthThrottle
 
-    settings = ServerSettings(apps_dir=args.apps_dir, allow_model_hosts=list(args.allow_model_host),
-                              allow_env=list(args.allow_env))
+    settings = ServerSettings(apps_dir=args.apps_dir, **policy_settings(args))
     apps = AppFolder.load(args.apps_dir, policy=settings.policy())
     keys = KeyStore(settings.data_dir)
     throttle = AuthThrottle(settings.auth_failures, settings.auth_window_s)

@@ -10,6 +10,28 @@ from typing import Any
 from framework.errors import InputError
 
 
+def add_policy_arguments(p: Any, prefix: str = "") -> None:
+    """The trust policy's allow-lists (``serve`` and ``mcp serve --http`` take the same)."""
+    p.add_argument("--allow-model-host", action="append", default=[], metavar="HOST",
+                   help=f"{prefix}a host (or HOST:PORT) app specs may send model requests to with "
+                        "base_url; the server's provider keys go only to these (repeatable)")
+    p.add_argument("--allow-env", action="append", default=[], metavar="NAME",
+                   help=f"{prefix}an environment variable app specs may reference as env:NAME "
+                        "(repeatable)")
+    p.add_argument("--allow-tool-host", action="append", default=[], metavar="HOST",
+                   help=f"{prefix}a host (or HOST:PORT) app tools may reach: HTTP/OpenAPI/web-search "
+                        "allow-lists, SQL servers, MCP server URLs (repeatable)")
+    p.add_argument("--allow-mcp-command", action="store_true",
+                   help=f"{prefix}let apps start MCP servers as programs on this machine")
+
+
+def policy_settings(args: Any) -> dict[str, Any]:
+    """``ServerSettings`` fields from :func:`add_policy_arguments`' options."""
+    return {"allow_model_hosts": list(args.allow_model_host), "allow_env": list(args.allow_env),
+            "allow_tool_hosts": list(args.allow_tool_host),
+            "allow_mcp_command": args.allow_mcp_command}
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve apps over HTTP (OpenAI-compatible and native APIs)")
     p.add_argument("apps_dir", nargs="?", type=Path, default=Path("apps"),
@@ -20,17 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cors", action="append", default=[], help="allowed origin (repeatable)")
     p.add_argument("--postgres", default=None, metavar="URL",
                    help="keep every app's threads in PostgreSQL (servers can then share them)")
-    p.add_argument("--allow-model-host", action="append", default=[], metavar="HOST",
-                   help="a host (or HOST:PORT) app specs may send model requests to with "
-                        "base_url; the server's provider keys go only to these (repeatable)")
-    p.add_argument("--allow-env", action="append", default=[], metavar="NAME",
-                   help="an environment variable app specs may reference as env:NAME "
-                        "(repeatable)")
-    p.add_argument("--allow-tool-host", action="append", default=[], metavar="HOST",
-                   help="a host (or HOST:PORT) app tools may reach: HTTP/OpenAPI/web-search "
-                        "allow-lists, SQL servers, MCP server URLs (repeatable)")
-    p.add_argument("--allow-mcp-command", action="store_true",
-                   help="let apps start MCP servers as programs on this machine")
+    add_policy_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     k = sub.add_parser("keys", help="API keys for the server")
@@ -87,10 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = ServerSettings(apps_dir=args.apps_dir, redis_url=args.redis,
                               cors_origins=list(args.cors),
-                              allow_model_hosts=list(args.allow_model_host),
-                              allow_env=list(args.allow_env),
-                              allow_tool_hosts=list(args.allow_tool_host),
-                              allow_mcp_command=args.allow_mcp_command)
+                              **policy_settings(args))
     if args.postgres:
         settings.postgres_url = args.postgres
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
