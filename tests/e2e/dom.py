@@ -88,13 +88,20 @@ def fill(page: Page, label: str, value: str, *, within: Locator | None = None) -
     wait_idle(page)
 
 
-def select(page: Page, label: str, option: str, *, within: Locator | None = None) -> None:
-    """Pick ``option`` in an ``st.selectbox`` labelled ``label``."""
+def select(page: Page, label: str, option: str, *, within: Locator | None = None,
+           new: bool = False) -> None:
+    """Pick ``option`` in an ``st.selectbox`` labelled ``label``; ``new``: type a value the box
+    does not list (``accept_new_options``)."""
     area = within or main(page)
     box = area.get_by_test_id("stSelectbox").filter(has_text=label).first
     field = box.locator("input").first
     field.click()
     field.fill(option)  # the combobox (react-aria) lists options as you type
+    if new:
+        page.get_by_role("option", name=f"Add: {option}", exact=True).first.wait_for()
+        field.press("Enter")
+        wait_idle(page)
+        return
     listed = page.get_by_role("option", name=option, exact=True).first
     if not _appears(listed) and field.get_attribute("aria-expanded") != "true":
         box.locator("button[aria-label='Open']").click()  # typed during an animation: open it

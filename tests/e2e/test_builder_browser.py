@@ -68,7 +68,7 @@ def use_fake_model(page: Page, app: str) -> int:
     """Editor > Model: type the fake model's id, Save; -> the new version."""
     visit(page, "Editor", app)
     page.get_by_role("tab", name="Model").click()
-    dom.select(page, "Model", "fake:echo")
+    dom.select(page, "Model", "fake:echo", new=True)
     dom.press(page, "Save")
     saved = dom.main(page).get_by_text("Saved as version")
     saved.wait_for()

@@ -121,7 +121,7 @@ def test_edge_to_a_missing_node_is_refused(builder: UiProcess, page: Page, shots
     field.fill("draft")
     page.get_by_role("option", name="draft", exact=True).first.click()
     page.keyboard.press("Escape")
-    dom.select(page, "To", "nowhere", within=form)
+    dom.select(page, "To", "nowhere", within=form, new=True)
     dom.click(page, form.get_by_role("button", name="Connect"))
     error = area.get_by_test_id("stAlertContentError").filter(has_text="nowhere").first
     error.wait_for()
@@ -139,7 +139,7 @@ def test_unknown_tool_is_refused(builder: UiProcess, page: Page, shots: Shots) -
     before = apps.path("tooly").read_text()
     dom.open_app(page, builder.url)
     visit(page, "Tools", "tooly")
-    dom.select(page, "Tool", "no_such_tool")
+    dom.select(page, "Tool", "no_such_tool", new=True)
     error = dom.main(page).get_by_test_id("stAlertContentError").filter(
         has_text="There is no tool named 'no_such_tool'").first
     error.wait_for()
