@@ -61,6 +61,8 @@ def go(page: Page, title: str) -> None:
         link = page.get_by_test_id("stSidebarNavLink").filter(has_text=title)
     link.first.click()
     wait_idle(page)
+    # the old page can linger for a moment: wait for the new one's title
+    main(page).get_by_test_id("stHeading").filter(has_text=title).first.wait_for()
 
 
 def main(page: Page) -> Locator:

@@ -145,8 +145,10 @@ def step_approve(page: Page, shots: Shots) -> None:
     visit(page, "Playground", "flow")
     ask(page, "Can I return my order?")
     area = dom.main(page)
-    area.get_by_text("Approval needed").wait_for(timeout=60_000)
+    card = area.get_by_test_id("stVerticalBlock").filter(has_text="Approval needed").last
+    card.wait_for(timeout=60_000)
     shots(page, "playground-approval-pending")
+    assert "Can I return my order?" in card.inner_text(), "the card does not show what is approved"
     dom.press(page, "Approve", exact=True)
     area.get_by_text("Approval needed").wait_for(state="detached", timeout=60_000)
     dom.wait_idle(page)
