@@ -139,6 +139,28 @@ def errors_on_page(page: Page) -> list[str]:
     return [e.inner_text()[:400] for e in page.get_by_test_id("stException").all()]
 
 
+def check_page(page: Page, step: str) -> None:
+    """No traceback on the page (``st.exception``) and no "this is a bug" incident message."""
+    shown = errors_on_page(page)
+    assert not shown, f"{step}: a traceback is on the page:\n{shown[0]}"
+    text = text_of(page)
+    assert "This is a bug" not in text, f"{step}: an unexpected error is on the page:\n{text[:1500]}"
+
+
+def pick_app(page: Page, name: str) -> None:
+    """Make ``name`` the current app in the sidebar (when it is not already)."""
+    sidebar = open_sidebar(page)
+    field = sidebar.get_by_test_id("stSelectbox").filter(has_text="Current app").locator("input")
+    if field.first.input_value() != name:
+        select(page, "Current app", name, within=sidebar)
+
+
+def visit(page: Page, title: str, app: str) -> None:
+    """Open a page with ``app`` as the current app."""
+    pick_app(page, app)
+    go(page, title)
+
+
 @dataclass
 class Shots:
     """Numbered full-page screenshots, one per step, in ``folder``."""
