@@ -61,6 +61,8 @@ def go(page: Page, title: str) -> None:
         link = page.get_by_test_id("stSidebarNavLink").filter(has_text=title)
     link.first.click()
     wait_idle(page)
+    # the old page can linger for a moment: wait for the new one's title
+    main(page).get_by_test_id("stHeading").filter(has_text=title).first.wait_for()
 
 
 def main(page: Page) -> Locator:
@@ -88,13 +90,20 @@ def fill(page: Page, label: str, value: str, *, within: Locator | None = None) -
     wait_idle(page)
 
 
-def select(page: Page, label: str, option: str, *, within: Locator | None = None) -> None:
-    """Pick ``option`` in an ``st.selectbox`` labelled ``label``."""
+def select(page: Page, label: str, option: str, *, within: Locator | None = None,
+           new: bool = False) -> None:
+    """Pick ``option`` in an ``st.selectbox`` labelled ``label``; ``new``: type a value the box
+    does not list (``accept_new_options``)."""
     area = within or main(page)
     box = area.get_by_test_id("stSelectbox").filter(has_text=label).first
     field = box.locator("input").first
     field.click()
     field.fill(option)  # the combobox (react-aria) lists options as you type
+    if new:
+        page.get_by_role("option", name=f"Add: {option}", exact=True).first.wait_for()
+        field.press("Enter")
+        wait_idle(page)
+        return
     listed = page.get_by_role("option", name=option, exact=True).first
     if not _appears(listed) and field.get_attribute("aria-expanded") != "true":
         box.locator("button[aria-label='Open']").click()  # typed during an animation: open it
@@ -128,6 +137,28 @@ def text_of(page: Page) -> str:
 def errors_on_page(page: Page) -> list[str]:
     """Tracebacks and uncaught exceptions shown on the page (``st.exception`` blocks)."""
     return [e.inner_text()[:400] for e in page.get_by_test_id("stException").all()]
+
+
+def check_page(page: Page, step: str) -> None:
+    """No traceback on the page (``st.exception``) and no "this is a bug" incident message."""
+    shown = errors_on_page(page)
+    assert not shown, f"{step}: a traceback is on the page:\n{shown[0]}"
+    text = text_of(page)
+    assert "This is a bug" not in text, f"{step}: an unexpected error is on the page:\n{text[:1500]}"
+
+
+def pick_app(page: Page, name: str) -> None:
+    """Make ``name`` the current app in the sidebar (when it is not already)."""
+    sidebar = open_sidebar(page)
+    field = sidebar.get_by_test_id("stSelectbox").filter(has_text="Current app").locator("input")
+    if field.first.input_value() != name:
+        select(page, "Current app", name, within=sidebar)
+
+
+def visit(page: Page, title: str, app: str) -> None:
+    """Open a page with ``app`` as the current app."""
+    pick_app(page, app)
+    go(page, title)
 
 
 @dataclass

@@ -29,28 +29,6 @@ RAG = "Knowledge Q&A (RAG) (rag)"
 WORKFLOW = "Workflow with approval (workflow)"
 
 
-def check_page(page: Page, step: str) -> None:
-    """No traceback on the page (``st.exception``) and no "this is a bug" incident message."""
-    shown = dom.errors_on_page(page)
-    assert not shown, f"{step}: a traceback is on the page:\n{shown[0]}"
-    text = dom.text_of(page)
-    assert "This is a bug" not in text, f"{step}: an unexpected error is on the page:\n{text[:1500]}"
-
-
-def pick_app(page: Page, name: str) -> None:
-    """Make ``name`` the current app in the sidebar (when it is not already)."""
-    sidebar = dom.open_sidebar(page)
-    field = sidebar.get_by_test_id("stSelectbox").filter(has_text="Current app").locator("input")
-    if field.first.input_value() != name:
-        dom.select(page, "Current app", name, within=sidebar)
-
-
-def visit(page: Page, title: str, app: str) -> None:
-    """Open a page with ``app`` as the current app."""
-    pick_app(page, app)
-    dom.go(page, title)
-
-
 def create_app(page: Page, name: str, template: str) -> None:
     dom.go(page, "Apps")
     area = dom.main(page)
@@ -66,9 +44,9 @@ def create_app(page: Page, name: str, template: str) -> None:
 
 def use_fake_model(page: Page, app: str) -> int:
     """Editor > Model: type the fake model's id, Save; -> the new version."""
-    visit(page, "Editor", app)
+    dom.visit(page, "Editor", app)
     page.get_by_role("tab", name="Model").click()
-    dom.select(page, "Model", "fake:echo")
+    dom.select(page, "Model", "fake:echo", new=True)
     dom.press(page, "Save")
     saved = dom.main(page).get_by_text("Saved as version")
     saved.wait_for()
@@ -83,7 +61,7 @@ def ask(page: Page, question: str) -> None:
 
 
 def step_knowledge(page: Page, shots: Shots, docs: list[Path]) -> None:
-    visit(page, "Knowledge", "qa")
+    dom.visit(page, "Knowledge", "qa")
     shots(page, "knowledge-empty")
     dom.upload(page, docs)
     dom.press(page, f"Add {len(docs)} files")
@@ -92,11 +70,11 @@ def step_knowledge(page: Page, shots: Shots, docs: list[Path]) -> None:
     table = dom.main(page).get_by_test_id("stDataFrame").first
     table.wait_for()
     shots(page, "knowledge-added")
-    check_page(page, "knowledge")
+    dom.check_page(page, "knowledge")
 
 
 def step_rag_answer(page: Page, shots: Shots) -> None:
-    visit(page, "Playground", "qa")
+    dom.visit(page, "Playground", "qa")
     ask(page, "What is FAISS?")
     sources = dom.main(page).get_by_text("Sources (").first
     sources.wait_for(timeout=60_000)
@@ -105,13 +83,13 @@ def step_rag_answer(page: Page, shots: Shots) -> None:
     text = dom.text_of(page)
     assert "You asked: What is FAISS?" in text, text[-1500:]
     assert "faiss.md" in text, f"the cited source is not shown:\n{text[-1500:]}"
-    check_page(page, "playground")
+    dom.check_page(page, "playground")
 
 
 def step_build_workflow(page: Page, shots: Shots) -> None:
     """From the approval template: remove its approval node (the page shows what broke), add a
     new human-approval node after ``draft``, connect it to ``final``, save."""
-    visit(page, "Workflow", "flow")
+    dom.visit(page, "Workflow", "flow")
     area = dom.main(page)
     dom.select(page, "Node", "review")
     area.get_by_text("Rename or remove").click()
@@ -138,15 +116,17 @@ def step_build_workflow(page: Page, shots: Shots) -> None:
     dom.press(page, "Save workflow")
     page.get_by_test_id("stSidebar").get_by_text("unsaved changes").wait_for(state="detached")
     shots(page, "workflow-saved")
-    check_page(page, "workflow")
+    dom.check_page(page, "workflow")
 
 
 def step_approve(page: Page, shots: Shots) -> None:
-    visit(page, "Playground", "flow")
+    dom.visit(page, "Playground", "flow")
     ask(page, "Can I return my order?")
     area = dom.main(page)
-    area.get_by_text("Approval needed").wait_for(timeout=60_000)
+    card = area.get_by_test_id("stVerticalBlock").filter(has_text="Approval needed").last
+    card.wait_for(timeout=60_000)
     shots(page, "playground-approval-pending")
+    assert "Can I return my order?" in card.inner_text(), "the card does not show what is approved"
     dom.press(page, "Approve", exact=True)
     area.get_by_text("Approval needed").wait_for(state="detached", timeout=60_000)
     dom.wait_idle(page)
@@ -154,12 +134,12 @@ def step_approve(page: Page, shots: Shots) -> None:
     messages = area.get_by_test_id("stChatMessage")
     assert "approve" in messages.nth(messages.count() - 2).inner_text()
     assert "You asked" in messages.last.inner_text(), messages.last.inner_text()
-    check_page(page, "approval")
+    dom.check_page(page, "approval")
 
 
 def step_restore(page: Page, shots: Shots, apps: Path, version: int) -> None:
     """Versions: restore the version from before the workflow was rebuilt."""
-    visit(page, "Versions", "flow")
+    dom.visit(page, "Versions", "flow")
     shots(page, "versions-list")
     dom.select(page, "Version to restore", str(version))
     dom.press(page, f"Restore version {version}")
@@ -168,12 +148,12 @@ def step_restore(page: Page, shots: Shots, apps: Path, version: int) -> None:
     shots(page, "versions-restored")
     nodes = [n["id"] for n in yaml.safe_load((apps / "flow" / "app.yaml").read_text())["graph"]["nodes"]]
     assert "review" in nodes and "approval" not in nodes, nodes
-    check_page(page, "versions")
+    dom.check_page(page, "versions")
 
 
 def step_export(page: Page, shots: Shots, tmp: Path) -> None:
     """Publish: download the Python program and run it offline with this interpreter."""
-    visit(page, "Publish", "qa")
+    dom.visit(page, "Publish", "qa")
     shots(page, "publish")
     with page.expect_download() as info:
         dom.button(dom.main(page), "Python program").click()

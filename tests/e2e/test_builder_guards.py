@@ -14,7 +14,6 @@ from framework.builder.services.apps import AppsService
 from tests.e2e import dom
 from tests.e2e.dom import Shots
 from tests.e2e.processes import UiProcess
-from tests.e2e.test_builder_browser import check_page, visit
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -42,7 +41,7 @@ def test_second_session_saving_a_stale_app_is_refused(
         for tab in (first, second):
             tab.set_default_timeout(30_000)
             dom.open_app(tab, builder.url)
-            visit(tab, "Editor", "shared")
+            dom.visit(tab, "Editor", "shared")
         for tab, words in ((first, "Edited in the first window."), (second, "Edited in the second.")):
             box = description_box(tab)
             box.fill(words)
@@ -57,7 +56,7 @@ def test_second_session_saving_a_stale_app_is_refused(
         shots(second, "second-session-refused")
         assert "version 2" in refusal.inner_text() and "latest is 3" in refusal.inner_text()
         assert description_box(second).input_value() == "Edited in the second."  # the edit is kept
-        check_page(second, "stale save")
+        dom.check_page(second, "stale save")
     finally:
         for s in sessions:
             s.close()
@@ -71,7 +70,7 @@ def test_invalid_field_is_shown_inline_and_nothing_is_saved(
     apps = make_app(builder, "strict")
     before = apps.path("strict").read_text()
     dom.open_app(page, builder.url)
-    visit(page, "Editor", "strict")
+    dom.visit(page, "Editor", "strict")
     page.get_by_role("tab", name="Model").click()
     dom.fill(page, "Settings (JSON)", "{not json")
     dom.press(page, "Save")
@@ -80,7 +79,7 @@ def test_invalid_field_is_shown_inline_and_nothing_is_saved(
     shots(page, "invalid-settings-refused")
     assert inline.count() >= 2, "the problem should show at the top and under the field"
     assert "Saved as version" not in dom.text_of(page)
-    check_page(page, "invalid field")
+    dom.check_page(page, "invalid field")
     assert apps.path("strict").read_text() == before
     assert apps.load("strict").version == 2
 
@@ -93,7 +92,7 @@ def test_malformed_and_unsupported_uploads_are_refused(
     (bad / "report.pdf").write_bytes(b"this is not a PDF at all\x00\x01")
     (bad / "setup.exe").write_bytes(b"MZ\x90\x00" + bytes(64))
     dom.open_app(page, builder.url)
-    visit(page, "Knowledge", "picky")
+    dom.visit(page, "Knowledge", "picky")
     dom.upload(page, [bad / "report.pdf", bad / "setup.exe"])
     dom.press(page, "Add 2 files")
     dom.wait_idle(page, timeout=120_000)
@@ -103,7 +102,7 @@ def test_malformed_and_unsupported_uploads_are_refused(
     for name in ("report.pdf", "setup.exe"):
         assert f"{name} was not added" in text or f"{name}: skipped" in text, text[:3000]
     assert area.get_by_text("No documents yet").count() == 1, "a refused file became a document"
-    check_page(page, "bad uploads")
+    dom.check_page(page, "bad uploads")
     folder = apps.path("picky").parent / "knowledge"
     assert not (folder / "setup.exe").exists() and not (folder / "report.pdf").exists()
 
@@ -112,7 +111,7 @@ def test_edge_to_a_missing_node_is_refused(builder: UiProcess, page: Page, shots
     apps = make_app(builder, "wired", "kind:workflow")
     before = apps.path("wired").read_text()
     dom.open_app(page, builder.url)
-    visit(page, "Workflow", "wired")
+    dom.visit(page, "Workflow", "wired")
     page.get_by_role("tab", name="Edges").click()
     area = dom.main(page)
     form = area.get_by_test_id("stForm").filter(has_text="Connect")
@@ -121,7 +120,7 @@ def test_edge_to_a_missing_node_is_refused(builder: UiProcess, page: Page, shots
     field.fill("draft")
     page.get_by_role("option", name="draft", exact=True).first.click()
     page.keyboard.press("Escape")
-    dom.select(page, "To", "nowhere", within=form)
+    dom.select(page, "To", "nowhere", within=form, new=True)
     dom.click(page, form.get_by_role("button", name="Connect"))
     error = area.get_by_test_id("stAlertContentError").filter(has_text="nowhere").first
     error.wait_for()
@@ -129,7 +128,7 @@ def test_edge_to_a_missing_node_is_refused(builder: UiProcess, page: Page, shots
     dom.press(page, "Save workflow")
     area.get_by_text("Nothing was saved").wait_for()
     shots(page, "dangling-edge-not-saved")
-    check_page(page, "dangling edge")
+    dom.check_page(page, "dangling edge")
     assert apps.path("wired").read_text() == before
     assert apps.load("wired").version == 2
 
@@ -138,15 +137,15 @@ def test_unknown_tool_is_refused(builder: UiProcess, page: Page, shots: Shots) -
     apps = make_app(builder, "tooly", "kind:agent")
     before = apps.path("tooly").read_text()
     dom.open_app(page, builder.url)
-    visit(page, "Tools", "tooly")
-    dom.select(page, "Tool", "no_such_tool")
+    dom.visit(page, "Tools", "tooly")
+    dom.select(page, "Tool", "no_such_tool", new=True)
     error = dom.main(page).get_by_test_id("stAlertContentError").filter(
         has_text="There is no tool named 'no_such_tool'").first
     error.wait_for()
     assert "Registered tools:" in error.inner_text()
     assert dom.main(page).get_by_role("button", name="Add to app").count() == 0
     shots(page, "unknown-tool-refused")
-    check_page(page, "unknown tool")
+    dom.check_page(page, "unknown tool")
     assert apps.path("tooly").read_text() == before
 
 
@@ -166,12 +165,12 @@ def test_every_page_at_phone_width_in_dark_mode(builder: UiProcess, browser: Any
         assert max(channels) < 80, f"the system is dark but the builder is not: {background}"
         for title in ("Apps", "Editor", "Knowledge", "Tools", "Workflow", "Playground", "Runs",
                       "Versions", "Publish"):
-            visit(phone, title, "pocket")
+            dom.visit(phone, title, "pocket")
             dom.close_sidebar(phone)
             wide = phone.evaluate("(() => { const m = document.querySelector('[data-testid=stMain]');"
                                   " return m.scrollWidth - m.clientWidth; })()")
             shots(phone, f"phone-dark-{title.lower()}")
             assert wide <= 1, f"{title}: the page scrolls sideways by {wide} px at phone width"
-            check_page(phone, f"{title} at phone width")
+            dom.check_page(phone, f"{title} at phone width")
     finally:
         context.close()
