@@ -85,10 +85,32 @@ def test_the_quick_start_uses_folders_that_exist() -> None:
         assert (ROOT / app).is_file(), app
 
 
-def test_the_yaml_block_is_a_valid_app() -> None:
-    (text,) = blocks("yaml")
-    spec = AppSpec.model_validate(yaml.safe_load(text))
+def test_the_yaml_blocks_are_valid_apps_or_app_fields() -> None:
+    app, *fragments = blocks("yaml")
+    spec = AppSpec.model_validate(yaml.safe_load(app))
     assert spec.name == "kb_qa"
+    assert fragments, "the README shows mcp_servers as a YAML fragment"
+    for text in fragments:  # fields of an app: valid inside a minimal one
+        AppSpec.model_validate({"name": "x", "model": "fake:echo", **yaml.safe_load(text)})
+
+
+def test_the_tools_call_lines_run_as_the_readme_says(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each ``openbuilder tools call`` line of the README, in process: the calculator and the SQL
+    read answer (exit 0), the loopback HTTP call is refused before any connect (exit 2)."""
+    import shlex
+
+    from framework.cli.main import main
+
+    lines = [line for b in blocks("bash") for line in b.splitlines() if " tools call " in line]
+    assert len(lines) == 3
+    codes = []
+    for line in lines:
+        argv = shlex.split(line.split("#", 1)[0])
+        assert argv[0] == ".venv/bin/openbuilder"
+        codes.append(main(argv[1:]))
+    out, err = capsys.readouterr()
+    assert codes == [0, 2, 0], (codes, out, err)
+    assert "42" in out and "40" in out and "loopback" in err.lower()
 
 
 def test_the_import_graph_check_runs() -> None:
