@@ -32,13 +32,18 @@ def current_turn(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
 
 
 def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system_prompt: str,
-                      memory: Any = None, max_steps: int = 12) -> StateGraph:
+                      memory: Any = None, max_steps: int = 12,
+                      first_step: str = "auto") -> StateGraph:
     """START -> agent -> (tools -> agent)* -> END. The run starts with ``steps: 0``.
+
+    ``first_step="tool"``: the first model call of each question must call a tool (a small model
+    otherwise answers from memory instead of searching).
 
     More than ``max_steps`` model calls raise :class:`StepLimitError`; calling missing tools
     ``MAX_MISSING_TOOL_CALLS`` times raises :class:`MissingToolError`; both carry the transcript.
     """
     caller = tool_caller(model, tools)
+    first = tool_caller(model, tools, tool_choice="any") if first_step == "tool" else caller
     final = final_answer_caller(model)
     by_name = {t.name: t for t in tools}
 
@@ -52,7 +57,7 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
                 current_turn(state.get("messages", [])))
         history, update = history_for({**state, "messages": [*state.get("messages", []), *new]},
                                       memory, model)
-        call = final if looping(state.get("messages", [])) else caller
+        call = final if looping(state.get("messages", [])) else (first if steps == 0 else caller)
         reply = call([SystemMessage(content=system_prompt), *history], config)
         answer = "" if reply.tool_calls else reply.text.strip()
         if not reply.tool_calls:

@@ -109,14 +109,18 @@ def parse_prompted_call(text: str, names: set[str]) -> list[dict[str, Any]]:
     return parse_tool_calls(text, sorted(names), prompted=True).calls
 
 
-def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool]) -> ToolCaller:
-    """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``."""
+def tool_caller(model: BaseChatModel, tools: Sequence[BaseTool],
+                tool_choice: str | None = None) -> ToolCaller:
+    """A function ``(messages, config) -> AIMessage`` that offers ``tools`` to ``model``;
+    ``tool_choice="any"`` makes a model with native calls call one (grammar-constrained on a
+    local model)."""
     runnable: Any = model
     if tools:
         if not profile_of(model).tool_calls:   # the profile's capability flag decides
             return _prompted_caller(model, tools)
         try:
-            runnable = model.bind_tools(list(tools))
+            runnable = (model.bind_tools(list(tools), tool_choice=tool_choice) if tool_choice
+                        else model.bind_tools(list(tools)))
         except NotImplementedError:
             return _prompted_caller(model, tools)
 

@@ -54,6 +54,9 @@ class AgentGraph(GraphModel):
         default=None, description="tool names the agent may call; default: every app tool and a "
                                   "search tool per knowledge base")
     model: str = "default"
+    first_step: Literal["auto", "tool"] = Field(
+        default="auto", description="'tool': the first model call of each question must call a "
+        "tool (small local models otherwise answer from memory instead of searching)")
 
 
 # ---- workflow -------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def build_agent(ctx: BuildContext) -> Built:
     spec = ctx.spec
     return build_agent_graph(ctx.parts.model(g.model), ctx.parts.tool_list(g.tools),
                              system_prompt=ctx.system_prompt(), memory=spec.memory,
-                             max_steps=spec.limits.max_steps), {"agent"}
+                             max_steps=spec.limits.max_steps, first_step=g.first_step), {"agent"}
 
 
 def build_supervisor(ctx: BuildContext) -> Built:
