@@ -70,8 +70,11 @@ def builder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiProcess]:
             pytest.fail(problem, pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Chromium for the browser tests, stopped when they end: Playwright's sync API keeps an
+    event loop marked running in this thread while it is open, which would break every async
+    test that runs after it."""
     path = need_chromium()
     from playwright.sync_api import sync_playwright
 

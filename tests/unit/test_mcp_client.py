@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,7 +276,7 @@ def test_listing_an_apps_tools_connects_lists_and_closes(http_url: str) -> None:
                       f"  - {{name: calc, url: '{http_url}', tools: [add, echo]}}\n"
                       "graph: {kind: agent}\n")
     parts = Parts(spec)
-    add_configured_tools(parts)
+    add_configured_tools(parts, Path('.'))
     assert parts.groups["calc"] == ["calc_add", "calc_echo"]
     assert capabilities_of(parts.tools["calc_add"]).side_effects
     close_tools(list(parts.tools.values()))
