@@ -219,8 +219,20 @@ def _converter() -> Any:
                            dotall=False, raw_pattern=False)
 
 
+def grammar_safe(schema: Any) -> Any:
+    """``schema`` without what llama.cpp's schema-to-grammar converter cannot read: an empty
+    ``items`` (``list[Any]``: ``{"type": "array", "items": {}}``) makes it look for
+    ``prefixItems`` and fail; without ``items`` it allows any array."""
+    if isinstance(schema, dict):
+        return {k: grammar_safe(v) for k, v in schema.items()
+                if not (k == "items" and v in ({}, True))}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
+
+
 def _parameters(tool: dict[str, Any]) -> dict[str, Any]:
-    params = dict(tool["function"].get("parameters") or {})
+    params = grammar_safe(dict(tool["function"].get("parameters") or {}))
     params.setdefault("type", "object")
     params.setdefault("properties", {})
     return params
@@ -252,7 +264,7 @@ def json_grammar(schema: dict[str, Any] | None) -> str:
         schema = {"type": "object"}
     conv = _converter()
     conv._prop_order = {}
-    resolved = conv.resolve_refs(dict(schema), "schema")
+    resolved = conv.resolve_refs(grammar_safe(dict(schema)), "schema")
     conv.visit(resolved, "")
     grammar: str = conv.format_grammar()
     return grammar
