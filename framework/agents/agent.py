@@ -13,6 +13,7 @@ from langgraph.graph import END, START, StateGraph
 
 from framework.agents.errors import MissingToolError, StepLimitError
 from framework.agents.memory import history_for
+from framework.agents.sources import web_citations
 from framework.agents.state import AppState
 from framework.agents.toolcalls import (
     error_kind,
@@ -21,6 +22,7 @@ from framework.agents.toolcalls import (
     run_tool_calls,
     tool_caller,
 )
+from framework.errors import ConfigError
 
 MAX_MISSING_TOOL_CALLS = 2
 
@@ -36,14 +38,19 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
                       first_step: str = "auto") -> StateGraph:
     """START -> agent -> (tools -> agent)* -> END. The run starts with ``steps: 0``.
 
-    ``first_step="tool"``: the first model call of each question must call a tool (a small model
-    otherwise answers from memory instead of searching).
+    ``first_step="tool"``: the first model call of each question must call a tool; a tool's name:
+    that tool (a small model otherwise answers from memory instead of searching).
 
     More than ``max_steps`` model calls raise :class:`StepLimitError`; calling missing tools
     ``MAX_MISSING_TOOL_CALLS`` times raises :class:`MissingToolError`; both carry the transcript.
     """
     caller = tool_caller(model, tools)
-    first = tool_caller(model, tools, tool_choice="any") if first_step == "tool" else caller
+    if first_step not in ("auto", "tool") and first_step not in {t.name for t in tools}:
+        raise ConfigError(f"graph.first_step {first_step!r} is not one of the agent's tools "
+                          f"({', '.join(sorted(t.name for t in tools)) or 'none'}); use 'auto', "
+                          "'tool' or one of those names")
+    choice = {"auto": None, "tool": "any"}.get(first_step, first_step)
+    first = tool_caller(model, tools, tool_choice=choice) if choice else caller
     final = final_answer_caller(model)
     by_name = {t.name: t for t in tools}
 
@@ -62,8 +69,9 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], *, system
         answer = "" if reply.tool_calls else reply.text.strip()
         if not reply.tool_calls:
             reply = AIMessage(content=answer, usage_metadata=reply.usage_metadata, id=reply.id)
-        return {"messages": [*new, reply], "steps": steps + 1, "answer": answer, "citations": [],
-                **update}
+        cites = web_citations(current_turn([*state.get("messages", []), *new])) if answer else []
+        return {"messages": [*new, reply], "steps": steps + 1, "answer": answer,
+                "citations": cites, **update}
 
     def run_tools(state: AppState) -> dict[str, Any]:
         last = state["messages"][-1]

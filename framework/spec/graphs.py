@@ -54,9 +54,10 @@ class AgentGraph(GraphModel):
         default=None, description="tool names the agent may call; default: every app tool and a "
                                   "search tool per knowledge base")
     model: str = "default"
-    first_step: Literal["auto", "tool"] = Field(
-        default="auto", description="'tool': the first model call of each question must call a "
-        "tool (small local models otherwise answer from memory instead of searching)")
+    first_step: str = Field(
+        default="auto", pattern=r"^[A-Za-z0-9_.-]+$",
+        description="'tool': the first model call of each question must call a tool; a tool's "
+        "name: it must call that one (small local models otherwise answer from memory)")
 
 
 # ---- workflow -------------------------------------------------------------------------------

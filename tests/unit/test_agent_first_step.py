@@ -37,7 +37,18 @@ def _run(first_step: str) -> list[Any]:
 
 def test_first_step_tool_forces_a_call_on_the_first_model_call_only() -> None:
     assert _run("tool") == ["any", None]
+    assert _run("calculator") == ["calculator", None]
     assert _run("auto") == [None, None]
+
+
+def test_first_step_naming_a_tool_the_agent_lacks_is_refused() -> None:
+    import pytest
+
+    from framework.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not one of the agent's tools"):
+        build_agent_graph(RecordsChoice(mode="scripted"), [get_tool("calculator")],
+                          system_prompt="x", first_step="web_search")
 
 
 def test_the_spec_field_reaches_the_graph_and_the_exported_program() -> None:
