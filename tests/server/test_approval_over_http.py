@@ -81,6 +81,7 @@ def postgres_or_skip() -> str:
     return POSTGRES_URL
 
 
+@pytest.mark.slow  # real servers on sockets
 def test_two_servers_share_threads_through_postgres(tmp_path: Path) -> None:
     """Each server has its own data folder; only PostgreSQL is shared (and the key, copied)."""
     url = postgres_or_skip()

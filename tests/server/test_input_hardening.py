@@ -282,6 +282,7 @@ uvicorn.run(api, host="127.0.0.1", port={port}, log_level="warning")
 """
 
 
+@pytest.mark.slow  # real servers on sockets
 def test_9_uvicorn_log_of_an_unhandled_error_masks_secrets(tmp_path: Path) -> None:
     """Starlette re-raises after the 500, so uvicorn logs the traceback too: both are masked."""
     import os

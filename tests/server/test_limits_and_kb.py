@@ -50,6 +50,7 @@ def test_rate_limit_per_key_with_retry_after(limited: tuple[str, str]) -> None:
     assert resp.json()["error"]["type"] == "rate_limited"
 
 
+@pytest.mark.slow  # real servers on sockets
 def test_rate_limit_is_shared_through_redis(tmp_path: Path) -> None:
     redis_url = redis_or_skip()
     import redis

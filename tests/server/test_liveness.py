@@ -17,7 +17,7 @@ from tests.hanging_tcp import HangingServer, hanging_server
 from tests.server.conftest import Server, create_key, make_apps, start_server, stop
 from tests.server.raw_http import post_chunked
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # a real server on a socket, hung clients
 ANSWER_WITHIN_S = 1.0
 
 

@@ -109,6 +109,7 @@ def test_threads_without_an_owner_are_for_admin_keys_only(server: Server,
     assert admin.status_code == 200 and SECRET in admin.text
 
 
+@pytest.mark.slow  # real servers on sockets
 def test_owners_are_shared_by_servers_sharing_postgres(tmp_path: Path) -> None:
     url = postgres_or_skip()
     apps = make_apps(tmp_path / "apps")
