@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, cli_main, write_fake_app
+from tests.unit.helpers_agents import approval_workflow
 
 
 def free_port() -> int:
@@ -95,21 +96,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
-APPROVAL_APP = """\
-name: approve
-model: fake:echo
-graph:
-  kind: workflow
-  nodes:
-    - {id: draft, kind: llm, prompt: "Question: draft for {question}"}
-    - {id: review, kind: human_approval, message: "Send {draft}?", show: [draft],
-       on_reject: rejected}
-    - {id: answer, kind: llm, prompt: "Question: final {draft}"}
-    - {id: rejected, kind: llm, prompt: "Question: rejected {draft}", output: answer}
-  edges:
-    - {from: draft, to: review}
-    - {from: review, to: answer}
-"""
+APPROVAL_APP = approval_workflow("approve")
 
 
 def make_apps(folder: Path) -> Path:

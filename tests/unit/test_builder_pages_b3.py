@@ -9,22 +9,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import write_fake_app
+from tests.unit.helpers_agents import approval_workflow
 
-APPROVAL_APP = """\
-name: approve
-model: fake:echo
-graph:
-  kind: workflow
-  nodes:
-    - {id: draft, kind: llm, prompt: "Question: draft for {question}"}
-    - {id: review, kind: human_approval, message: "Send {draft}?", show: [draft],
-       on_reject: rejected}
-    - {id: answer, kind: llm, prompt: "Question: final {draft}"}
-    - {id: rejected, kind: llm, prompt: "Question: rejected {draft}", output: answer}
-  edges:
-    - {from: draft, to: review}
-    - {from: review, to: answer}
-"""
+APPROVAL_APP = approval_workflow("approve")
 
 
 @pytest.fixture

@@ -16,23 +16,9 @@ from framework.builder.services import run_log
 from framework.builder.services import runs as svc
 from framework.errors import InputError
 from framework.spec import parse_spec
-from tests.unit.helpers_agents import app_from
+from tests.unit.helpers_agents import app_from, approval_workflow
 
-APPROVAL = """\
-    name: flow
-    model: fake:echo
-    graph:
-      kind: workflow
-      nodes:
-        - {id: draft, kind: llm, prompt: "Question: draft for {question}"}
-        - {id: review, kind: human_approval, message: "Send {draft}?", show: [draft],
-           on_reject: rejected}
-        - {id: answer, kind: llm, prompt: "Question: final {draft}"}
-        - {id: rejected, kind: llm, prompt: "Question: rejected {draft}", output: answer}
-      edges:
-        - {from: draft, to: review}
-        - {from: review, to: answer}
-    """
+APPROVAL = approval_workflow("flow")
 
 
 @pytest.fixture
@@ -155,8 +141,8 @@ def test_threads_from_postgres_checkpoints(monkeypatch: pytest.MonkeyPatch) -> N
         pytest.skip(problem)
     monkeypatch.setenv("OPENBUILDER_POSTGRES_URL", POSTGRES_URL)
     name = f"pgruns{uuid.uuid4().hex[:8]}"
-    text = APPROVAL.replace("name: flow", f"name: {name}").rstrip()
-    text += "\n    checkpoints: {backend: postgres}\n"
+    text = approval_workflow(name).rstrip()
+    text += "\ncheckpoints: {backend: postgres}\n"
     app = app_from(text)
     try:
         app.invoke("on postgres", thread_id="pg-1")

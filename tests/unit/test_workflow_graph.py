@@ -12,23 +12,9 @@ import pytest
 from framework.agents.errors import ResumeError
 from framework.errors import InputError, SpecError
 from tests.conftest import run_cli, write_fake_app
-from tests.unit.helpers_agents import app_from
+from tests.unit.helpers_agents import app_from, approval_workflow
 
-APPROVAL = """\
-    name: appr
-    model: fake:echo
-    graph:
-      kind: workflow
-      nodes:
-        - {id: draft, kind: llm, prompt: "Question: draft for {question}"}
-        - {id: review, kind: human_approval, message: "Send {draft}?", show: [draft],
-           on_reject: rejected}
-        - {id: answer, kind: llm, prompt: "Question: final {draft}"}
-        - {id: rejected, kind: llm, prompt: "Question: rejected {draft}", output: answer}
-      edges:
-        - {from: draft, to: review}
-        - {from: review, to: answer}
-    """
+APPROVAL = approval_workflow("appr")
 
 
 def test_parallel_branches_join() -> None:
