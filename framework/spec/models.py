@@ -163,6 +163,17 @@ class CheckpointConfig(_Strict):
     url: str | None = Field(default=None, description="PostgreSQL URL or 'env:VARIABLE'")
 
 
+class EvalConfig(_Strict):
+    """The app's own test set and the minimums a version must reach before it is published."""
+
+    dataset: str = Field(min_length=1, description="JSONL test set, relative to the app's folder")
+    min: dict[str, float] = Field(
+        default_factory=dict,
+        description="metric -> minimum of its mean over the test set (e.g. answer_f1: 0.5)")
+    models: list[str] = Field(default_factory=list,
+                              description="models to compare (default: the app's own model)")
+
+
 class AppSpec(_Strict):
     """An app: models, knowledge, tools, graph, prompts, memory, limits."""
 
@@ -184,6 +195,8 @@ class AppSpec(_Strict):
     privacy: Literal["any", "local_only"] = Field(
         default="any", description="'local_only': only models that run on this machine")
     checkpoints: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    eval: EvalConfig | None = Field(default=None,
+                                    description="test set and publish minimums (openbuilder eval)")
 
     @field_validator("model", mode="before")
     @classmethod
