@@ -1,0 +1,99 @@
+"""Traces of app runs: spans (``spans``), the local store (``store``), the background writer
+(``writer``), OTLP export (``otlp``) and the one redactor (``redact``).
+
+The runtime calls :func:`start_run` when a run starts (the returned handler goes into the run's
+callbacks) and :func:`end_run` when it ends. Neither ever raises. The server passes its
+``--postgres`` and ``--otlp`` through :func:`configure`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from framework.settings import settings
+from framework.tracing.redact import Redactor
+from framework.tracing.spans import RunTrace
+
+__all__ = ["RunTrace", "configure", "end_run", "start_run"]
+
+log = logging.getLogger("openbuilder.tracing")
+_UNSET: Any = object()
+_OVERRIDES: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def configure(*, enabled: bool | None = _UNSET, store: str | None = _UNSET,
+              otlp: str | None = _UNSET, otlp_content: bool | None = _UNSET,
+              content: bool | None = _UNSET) -> None:
+    """Process-wide choices over the settings: ``store`` (a SQLite path or a PostgreSQL URL),
+    ``otlp`` (an OTLP/HTTP endpoint), ``content``/``otlp_content`` capture. ``None`` goes back to
+    the setting. ``serve --postgres URL --otlp URL`` calls ``configure(store=URL, otlp=URL)``."""
+    if otlp not in (_UNSET, None):
+        from framework.tracing.otlp import traces_url
+
+        traces_url(str(otlp))  # a bad URL is an error now, not a dropped trace later
+    given = {"enabled": enabled, "store": store, "otlp": otlp, "otlp_content": otlp_content,
+             "content": content}
+    with _LOCK:
+        for key, value in given.items():
+            if value is _UNSET:
+                continue
+            if value is None:
+                _OVERRIDES.pop(key, None)
+            else:
+                _OVERRIDES[key] = value
+
+
+def _choice(key: str, default: Any) -> Any:
+    return _OVERRIDES.get(key, default)
+
+
+def start_run(*, app: str, app_version: str, thread_id: str, model_id: str,
+              question: str | None, references: Iterable[str] = ()) -> RunTrace | None:
+    """A span collector for one run, or None when tracing is off (or cannot start)."""
+    try:
+        cfg = settings()
+        if not _choice("enabled", cfg.traces):
+            return None
+        secrets = Redactor.for_references(references, pii=False)
+        trace = RunTrace(app=app, app_version=app_version, thread_id=thread_id,
+                         model_id=model_id, question=question,
+                         content=bool(_choice("content", cfg.trace_content)),
+                         redact=secrets.value, references=list(references))
+        return trace
+    except Exception:  # noqa: BLE001 - tracing never stops a run
+        log.warning("tracing could not start for a run of %s", app, exc_info=True)
+        return None
+
+
+def end_run(trace: RunTrace | None, status: str, *, usage: dict[str, Any] | None = None,
+            answer: str | None = None, error: BaseException | str | None = None,
+            wait: bool = True) -> None:
+    """Finish the run's spans and hand them to the writer (and the exporter)."""
+    if trace is None or trace.finished:
+        return
+    try:
+        from framework.tracing.store import default_target
+        from framework.tracing.writer import FLUSH_WAIT_S, sink
+
+        record = trace.finish(status, usage=usage, answer=answer, error=error)
+        cfg = settings()
+        target = _choice("store", None) or default_target()
+        otlp = _choice("otlp", cfg.otlp_endpoint)
+        out = sink(str(target), otlp, bool(_choice("otlp_content", cfg.otlp_content)))
+        redactor = (Redactor.for_references(trace.references, pii=True)
+                    if otlp else None)
+        out.submit(record, redactor, wait=FLUSH_WAIT_S if wait else 0.0)
+    except Exception:  # noqa: BLE001 - tracing never fails a run
+        log.warning("the trace of a run of %s was dropped", trace.app, exc_info=True)
+
+
+def flush(timeout: float = 2.0) -> None:
+    """Wait (at most ``timeout`` seconds per destination) until queued traces are written."""
+    from framework.tracing.writer import _SINKS
+
+    for each in list(_SINKS.values()):
+        each.flush(timeout)
