@@ -25,7 +25,7 @@ from framework.errors import AppRunError, InputError, RunCancelled
 from framework.providers.base import CHARGE_KEY, LOCAL_CURRENCY
 from framework.providers.wrappers import RETRY_EVENT
 from framework.spec.models import AppSpec
-from framework.tracing import RunTrace, end_run, start_run
+from framework.tracing import RUN_ID_KEY, RunTrace, end_run, start_run
 from framework.tracing.redact import references_in
 
 __all__ = ["Answer", "App", "Event"]
@@ -176,6 +176,8 @@ class App:
             callbacks.append(trace)
         deadline = Deadline.after(self.spec.limits.timeout)
         config = self._config(thread, callbacks, deadline)
+        if trace is not None:  # each checkpoint names the run that wrote it (runs replay)
+            config["metadata"] = {RUN_ID_KEY: trace.run_id}
         if checkpoint_id:  # a replay: run on from this checkpoint (a fork of the thread)
             config["configurable"]["checkpoint_id"] = checkpoint_id
         mapper = EventMapper(self.answer_nodes)

@@ -17,7 +17,10 @@ from framework.settings import settings
 from framework.tracing.redact import Redactor
 from framework.tracing.spans import RunTrace
 
-__all__ = ["RunTrace", "configure", "end_run", "start_run"]
+__all__ = ["RUN_ID_KEY", "RunTrace", "configure", "end_run", "flush", "start_run"]
+
+RUN_ID_KEY = "openbuilder_run_id"
+"""The checkpoint metadata key that names the run (trace) that wrote a checkpoint."""
 
 log = logging.getLogger("openbuilder.tracing")
 _UNSET: Any = object()

@@ -1,8 +1,8 @@
 """The trace store: every run's record and spans, in SQLite (default: ``DATA/traces.sqlite``) or
 PostgreSQL (a ``postgresql://`` URL, e.g. the server's ``--postgres``).
 
-Retention: runs older than ``OPENBUILDER_TRACE_RETENTION_DAYS`` and runs beyond the newest
-``OPENBUILDER_TRACE_MAX_RUNS`` are deleted as new runs are written, so the store stays bounded.
+Retention: runs older than the ``trace_retention_days`` setting and runs beyond the newest
+``trace_max_runs`` are deleted as new runs are written, so the store stays bounded.
 Writes come from the background writer (:mod:`framework.tracing.writer`), never from a run.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from framework.errors import TraceStoreError
 from framework.paths import data_home
-from framework.settings import settings
+from framework.settings import settings, variable
 
 STORE_FILE = "traces.sqlite"
 PG_SCHEMA = "openbuilder_traces"
@@ -47,7 +47,7 @@ def _is_postgres(target: str) -> bool:
 
 
 def default_target() -> str:
-    """``OPENBUILDER_TRACE_STORE`` if set, else ``DATA/traces.sqlite``."""
+    """The ``trace_store`` setting if set, else ``DATA/traces.sqlite``."""
     return settings().trace_store or str(data_home() / STORE_FILE)
 
 
@@ -83,7 +83,7 @@ class TraceStore:
             conn.executescript(_SCHEMA.format(p="", i=""))
         except (sqlite3.Error, OSError) as exc:
             raise TraceStoreError(f"trace store {path}: cannot open it ({exc}); check that the "
-                                  "folder is writable or set OPENBUILDER_TRACE_STORE") from None
+                                  f"folder is writable or set {variable('trace_store')}") from None
         return conn
 
     def _connect_pg(self) -> Any:
@@ -101,7 +101,7 @@ class TraceStore:
                     conn.execute(statement)
         except psycopg.Error:  # its text may quote the URL (and a password): say where only
             raise TraceStoreError("trace store: cannot connect to or set up PostgreSQL; check the "
-                                  "URL (--postgres / OPENBUILDER_TRACE_STORE) and that the server "
+                                  f"URL (--postgres / {variable('trace_store')}) and that the server "
                                   "is up") from None
         return conn
 

@@ -16,6 +16,7 @@ from typing import Any
 log = logging.getLogger("openbuilder.tracing")
 
 QUEUE_SIZE = 256
+IDLE_EXIT_S = 10.0  # a worker thread with nothing to do ends (the next run starts another)
 FLUSH_WAIT_S = 0.5
 EXIT_WAIT_S = 2.0
 _STOP = object()
@@ -34,7 +35,6 @@ class Worker:
 
     def submit(self, item: Any) -> threading.Event | None:
         """Queue ``item``; the event is set once it was handled. None when the queue is full."""
-        self._ensure_thread()
         handled = threading.Event()
         try:
             self.queue.put_nowait((item, handled))
@@ -42,6 +42,7 @@ class Worker:
             self.dropped += 1
             log.warning("trace %s queue is full; a run's trace was dropped", self.name)
             return None
+        self._ensure_thread()
         return handled
 
     def flush(self, timeout: float) -> bool:
@@ -53,6 +54,7 @@ class Worker:
             self.queue.put((_STOP, marker), timeout=timeout)
         except queue.Full:
             return False
+        self._ensure_thread()
         return marker.wait(timeout)
 
     def _ensure_thread(self) -> None:
@@ -66,7 +68,14 @@ class Worker:
 
     def _loop(self) -> None:
         while True:
-            item, handled = self.queue.get()
+            try:
+                item, handled = self.queue.get(timeout=IDLE_EXIT_S)
+            except queue.Empty:
+                with self._start_lock:
+                    if self.queue.empty():
+                        self._thread = None
+                        return
+                continue
             try:
                 if item is not _STOP:
                     self.handle(item)
