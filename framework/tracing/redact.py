@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 MASK = "***"
@@ -18,13 +19,13 @@ MIN_SECRET_LEN = 6
 SECRET_NAME = re.compile(r"(API_KEY|_KEY|TOKEN|SECRET|PASSWORD|PASSWD)$", re.IGNORECASE)
 URL_PASSWORD = re.compile(r"://[^/@:\s]*:([^@/\s]+)@")
 
-_KEYS = [
-    re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}"),          # OpenAI/Anthropic-style keys
-    re.compile(r"\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{16,}"),  # GitHub tokens
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),                        # AWS access key ids
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"),             # Slack tokens
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWTs
-]
+_KEYS = re.compile("|".join([
+    r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}",          # OpenAI/Anthropic-style keys
+    r"\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{16,}",  # GitHub tokens
+    r"\bAKIA[0-9A-Z]{16}\b",                        # AWS access key ids
+    r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",             # Slack tokens
+    r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",  # JWTs
+]))
 _AUTH = re.compile(r"(?i)\b(authorization|proxy-authorization|x-api-key|api[_-]?key)"
                    r"(\"?\s*[:=]\s*\"?)([^\s\",}]+(?:\s+[^\s\",}]+)?)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{8,}")
@@ -73,7 +74,9 @@ class Redactor:
 
     @classmethod
     def for_references(cls, references: Iterable[str] = (), *, pii: bool = True) -> Redactor:
-        return cls(env_secret_values(references), pii=pii)
+        """Masks the values of these ``env:`` references and of secret-looking variables (cached
+        while the environment stays the same)."""
+        return _cached(tuple(references), pii, tuple(os.environ.items()))
 
     def secrets_only(self) -> Redactor:
         return Redactor(self.secrets, pii=False)
@@ -83,8 +86,7 @@ class Redactor:
             text = text.replace(secret, MASK)
         text = _AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        for pattern in _KEYS:
-            text = pattern.sub(MASK, text)
+        text = _KEYS.sub(MASK, text)
         if self.pii:
             text = _EMAIL.sub(MASK, text)
             text = _PHONE.sub(_phone, text)
@@ -98,3 +100,8 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
         return value
+
+
+@lru_cache(maxsize=64)
+def _cached(references: tuple[str, ...], pii: bool, env: tuple[tuple[str, str], ...]) -> Redactor:
+    return Redactor(env_secret_values(references), pii=pii)

@@ -9,9 +9,11 @@ Writes come from the background writer (:mod:`framework.tracing.writer`), never 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,13 @@ def _is_postgres(target: str) -> bool:
 
 def default_target() -> str:
     """The ``trace_store`` setting if set, else ``DATA/traces.sqlite``."""
-    return settings().trace_store or str(data_home() / STORE_FILE)
+    cfg = settings()
+    return cfg.trace_store or _default_file(cfg.home, os.environ.get("XDG_DATA_HOME"))
+
+
+@lru_cache(maxsize=32)
+def _default_file(home: Path | None, xdg: str | None) -> str:
+    return str(data_home() / STORE_FILE)
 
 
 class TraceStore:
@@ -116,8 +124,9 @@ class TraceStore:
 
     # ---- writing ---------------------------------------------------------------------------
 
-    def write_run(self, record: dict[str, Any]) -> None:
-        """Insert (or replace) one run and its spans in one transaction, then apply retention."""
+    def write_run(self, record: dict[str, Any], *, prune: bool = True) -> None:
+        """Insert (or replace) one run and its spans in one transaction, then (``prune``) apply
+        retention; the background writer prunes when it is idle (:meth:`prune`)."""
         run = tuple(record.get(k) for k in RUN_FIELDS)
         spans = [(record["run_id"], seq, s["span_id"], s.get("parent_id"), s["name"], s["kind"],
                   s["start"], s.get("end"), s.get("status", "ok"), s.get("error"),
@@ -134,7 +143,14 @@ class TraceStore:
                                       f"VALUES ({marks})"), run)
                 cur.executemany(self._sql("INSERT INTO {p}spans VALUES (?,?,?,?,?,?,?,?,?,?,?)"),
                                 spans)
-                self._prune(cur)
+                if prune:
+                    self._prune(cur)
+
+    def prune(self) -> None:
+        """Delete the runs past the retention (age, count) and their spans."""
+        with self._lock:
+            with self._conn.transaction() if self.postgres else _SqliteTx(self._conn):
+                self._prune(self._conn.cursor())
 
     def _prune(self, cur: Any) -> None:
         doomed = "started < ?"

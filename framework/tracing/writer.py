@@ -25,9 +25,11 @@ _STOP = object()
 class Worker:
     """One daemon thread draining a bounded queue into ``handle`` (errors logged, not raised)."""
 
-    def __init__(self, name: str, handle: Callable[[Any], None], maxsize: int = QUEUE_SIZE) -> None:
+    def __init__(self, name: str, handle: Callable[[Any], None], maxsize: int = QUEUE_SIZE,
+                 idle: Callable[[], None] | None = None) -> None:
         self.name = name
         self.handle = handle
+        self.idle = idle  # run when the queue empties (after the waiting run was let go)
         self.queue: queue.Queue[tuple[Any, threading.Event]] = queue.Queue(maxsize)
         self.dropped = self.failed = self.done = 0
         self._thread: threading.Thread | None = None
@@ -80,11 +82,23 @@ class Worker:
                 if item is not _STOP:
                     self.handle(item)
                     self.done += 1
+                else:  # a flush: housekeeping too, before the flusher goes on
+                    self._idle()
             except Exception as exc:  # noqa: BLE001 - a trace is never worth a crash
                 self.failed += 1
                 log.warning("trace %s failed: %s", self.name, type(exc).__name__)
             finally:
                 handled.set()
+            if self.queue.empty():
+                self._idle()
+
+    def _idle(self) -> None:
+        if self.idle is None:
+            return
+        try:
+            self.idle()
+        except Exception as exc:  # noqa: BLE001 - a trace is never worth a crash
+            log.warning("trace %s housekeeping failed: %s", self.name, type(exc).__name__)
 
 
 class Sink:
@@ -97,7 +111,8 @@ class Sink:
         self.otlp_content = otlp_content
         self._store: Any = None
         self._exporter: Any = None
-        self.store_worker = Worker("store", self._write)
+        self._unpruned = False
+        self.store_worker = Worker("store", self._write, idle=self._prune)
         self.export_worker = Worker("export", self._export) if otlp else None
 
     def _write(self, record: dict[str, Any]) -> None:
@@ -105,7 +120,13 @@ class Sink:
 
         if self._store is None:
             self._store = TraceStore(self.store_target)
-        self._store.write_run(record)
+        self._store.write_run(record, prune=False)  # the run waits for this commit only
+        self._unpruned = True
+
+    def _prune(self) -> None:
+        if self._unpruned and self._store is not None:
+            self._unpruned = False
+            self._store.prune()
 
     def _export(self, item: tuple[dict[str, Any], Any]) -> None:
         from framework.tracing.otlp import OtlpExporter
