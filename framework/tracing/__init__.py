@@ -9,11 +9,11 @@ callbacks) and :func:`end_run` when it ends. Neither ever raises. The server pas
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 from framework.settings import settings
+from framework.tracing.config import LOCK, OVERRIDES, choice
 from framework.tracing.redact import Redactor
 from framework.tracing.spans import RunTrace
 
@@ -24,8 +24,6 @@ RUN_ID_KEY = "openbuilder_run_id"
 
 log = logging.getLogger("openbuilder.tracing")
 _UNSET: Any = object()
-_OVERRIDES: dict[str, Any] = {}
-_LOCK = threading.Lock()
 
 
 def configure(*, enabled: bool | None = _UNSET, store: str | None = _UNSET,
@@ -40,18 +38,14 @@ def configure(*, enabled: bool | None = _UNSET, store: str | None = _UNSET,
         traces_url(str(otlp))  # a bad URL is an error now, not a dropped trace later
     given = {"enabled": enabled, "store": store, "otlp": otlp, "otlp_content": otlp_content,
              "content": content}
-    with _LOCK:
+    with LOCK:
         for key, value in given.items():
             if value is _UNSET:
                 continue
             if value is None:
-                _OVERRIDES.pop(key, None)
+                OVERRIDES.pop(key, None)
             else:
-                _OVERRIDES[key] = value
-
-
-def _choice(key: str, default: Any) -> Any:
-    return _OVERRIDES.get(key, default)
+                OVERRIDES[key] = value
 
 
 def start_run(*, app: str, app_version: str, thread_id: str, model_id: str,
@@ -59,12 +53,12 @@ def start_run(*, app: str, app_version: str, thread_id: str, model_id: str,
     """A span collector for one run, or None when tracing is off (or cannot start)."""
     try:
         cfg = settings()
-        if not _choice("enabled", cfg.traces):
+        if not choice("enabled", cfg.traces):
             return None
         secrets = Redactor.for_references(references, pii=False)
         trace = RunTrace(app=app, app_version=app_version, thread_id=thread_id,
                          model_id=model_id, question=question,
-                         content=bool(_choice("content", cfg.trace_content)),
+                         content=bool(choice("content", cfg.trace_content)),
                          redact=secrets.value, references=list(references))
         return trace
     except Exception:  # noqa: BLE001 - tracing never stops a run
@@ -84,9 +78,9 @@ def end_run(trace: RunTrace | None, status: str, *, usage: dict[str, Any] | None
 
         record = trace.finish(status, usage=usage, answer=answer, error=error)
         cfg = settings()
-        target = _choice("store", None) or default_target()
-        otlp = _choice("otlp", cfg.otlp_endpoint)
-        out = sink(str(target), otlp, bool(_choice("otlp_content", cfg.otlp_content)))
+        target = default_target()
+        otlp = choice("otlp", cfg.otlp_endpoint)
+        out = sink(str(target), otlp, bool(choice("otlp_content", cfg.otlp_content)))
         redactor = (Redactor.for_references(trace.references, pii=True)
                     if otlp else None)
         out.submit(record, redactor, wait=FLUSH_WAIT_S if wait else 0.0)

@@ -20,6 +20,7 @@ from typing import Any
 from framework.errors import TraceStoreError
 from framework.paths import data_home
 from framework.settings import settings, variable
+from framework.tracing.config import choice
 
 STORE_FILE = "traces.sqlite"
 PG_SCHEMA = "openbuilder_traces"
@@ -49,9 +50,11 @@ def _is_postgres(target: str) -> bool:
 
 
 def default_target() -> str:
-    """The ``trace_store`` setting if set, else ``DATA/traces.sqlite``."""
+    """The store this process writes runs to: ``configure(store=...)`` (the server's
+    ``--postgres``), else the ``trace_store`` setting, else ``DATA/traces.sqlite``."""
     cfg = settings()
-    return cfg.trace_store or _default_file(cfg.home, os.environ.get("XDG_DATA_HOME"))
+    return str(choice("store", None) or cfg.trace_store
+               or _default_file(cfg.home, os.environ.get("XDG_DATA_HOME")))
 
 
 @lru_cache(maxsize=32)
@@ -74,8 +77,8 @@ class TraceStore:
 
     @classmethod
     def open_default(cls, app: str | None = None) -> TraceStore:
-        """The store this process writes runs to (``app`` is accepted for a per-app future; all
-        apps share one store, and ``list_runs(app)`` filters)."""
+        """The store this process writes runs to (:func:`default_target`). ``app`` is accepted
+        for a per-app future: all apps share one store, and ``list_runs(app)`` filters."""
         return cls(default_target())
 
     # ---- connections -----------------------------------------------------------------------

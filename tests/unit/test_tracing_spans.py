@@ -123,3 +123,22 @@ def test_a_run_waiting_for_approval_is_interrupted_and_its_resume_is_a_second_ru
     first = TraceStore.open_default().get_run(runs[1]["run_id"])
     assert first is not None
     assert {s["name"] for s in first["spans"] if s["kind"] == "node"} >= {"draft"}
+
+
+def test_a_cancelled_stream_is_traced_as_cancelled(tmp_path: Path) -> None:
+    import threading
+
+    from framework.app import load_app
+    from framework.errors import RunCancelled
+
+    cancel = threading.Event()
+    with load_app(write_fake_app(tmp_path / "app")) as app:
+        with pytest.raises(RunCancelled):
+            for event in app.stream("What is FAISS?", cancel=cancel):
+                if event.type == "node_start":
+                    cancel.set()
+    from framework.tracing import flush
+
+    flush()
+    run = _only_run("fake_qa")
+    assert run["status"] == "cancelled" and run["ended"] >= run["started"]

@@ -192,3 +192,18 @@ def test_the_same_store_on_postgresql() -> None:
                      "openbuilder_traces.runs WHERE app = %s)", (app,))
         conn.execute("DELETE FROM openbuilder_traces.runs WHERE app = %s", (app,))
     store.close()
+
+
+def test_configure_store_is_where_runs_go_and_where_open_default_reads(tmp_path: Path) -> None:
+    from framework.app import load_app
+
+    target = tmp_path / "elsewhere" / "server-traces.sqlite"
+    configure(store=str(target))
+    try:
+        with load_app(write_fake_app(tmp_path / "app")) as app:
+            app.invoke("What is FAISS?", thread_id="conf")
+        assert TraceStore.open_default().target == str(target)
+        assert [r["thread_id"] for r in TraceStore(target).list_runs()] == ["conf"]
+    finally:
+        configure(store=None)
+    assert TraceStore.open_default().list_runs() == []  # the default store saw nothing
