@@ -10,12 +10,14 @@ import atexit
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("openbuilder.tracing")
 
 QUEUE_SIZE = 256
+PRUNE_EVERY_S = 2.0  # the store holds at most max_runs plus what was written in this time
 IDLE_EXIT_S = 10.0  # a worker thread with nothing to do ends (the next run starts another)
 FLUSH_WAIT_S = 0.5
 EXIT_WAIT_S = 2.0
@@ -26,10 +28,10 @@ class Worker:
     """One daemon thread draining a bounded queue into ``handle`` (errors logged, not raised)."""
 
     def __init__(self, name: str, handle: Callable[[Any], None], maxsize: int = QUEUE_SIZE,
-                 idle: Callable[[], None] | None = None) -> None:
+                 idle: Callable[[bool], None] | None = None) -> None:
         self.name = name
         self.handle = handle
-        self.idle = idle  # run when the queue empties (after the waiting run was let go)
+        self.idle = idle  # idle(flushing): when the queue empties (after the run was let go)
         self.queue: queue.Queue[tuple[Any, threading.Event]] = queue.Queue(maxsize)
         self.dropped = self.failed = self.done = 0
         self._thread: threading.Thread | None = None
@@ -83,20 +85,20 @@ class Worker:
                     self.handle(item)
                     self.done += 1
                 else:  # a flush: housekeeping too, before the flusher goes on
-                    self._idle()
+                    self._idle(True)
             except Exception as exc:  # noqa: BLE001 - a trace is never worth a crash
                 self.failed += 1
                 log.warning("trace %s failed: %s", self.name, type(exc).__name__)
             finally:
                 handled.set()
             if self.queue.empty():
-                self._idle()
+                self._idle(False)
 
-    def _idle(self) -> None:
+    def _idle(self, flushing: bool) -> None:
         if self.idle is None:
             return
         try:
-            self.idle()
+            self.idle(flushing)
         except Exception as exc:  # noqa: BLE001 - a trace is never worth a crash
             log.warning("trace %s housekeeping failed: %s", self.name, type(exc).__name__)
 
@@ -112,6 +114,7 @@ class Sink:
         self._store: Any = None
         self._exporter: Any = None
         self._unpruned = False
+        self._pruned_at = 0.0
         self.store_worker = Worker("store", self._write, idle=self._prune)
         self.export_worker = Worker("export", self._export) if otlp else None
 
@@ -123,9 +126,13 @@ class Sink:
         self._store.write_run(record, prune=False)  # the run waits for this commit only
         self._unpruned = True
 
-    def _prune(self) -> None:
-        if self._unpruned and self._store is not None:
+    def _prune(self, flushing: bool) -> None:
+        """Retention, when idle: at most every ``PRUNE_EVERY_S`` seconds, and on each flush."""
+        now = time.monotonic()
+        if self._unpruned and self._store is not None and (
+                flushing or now - self._pruned_at >= PRUNE_EVERY_S):
             self._unpruned = False
+            self._pruned_at = now
             self._store.prune()
 
     def _export(self, item: tuple[dict[str, Any], Any]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from framework.tracing import configure
+from framework.tracing import configure, flush
 from framework.tracing.store import TraceStore
 from framework.tracing.writer import sink
 from tests.conftest import ROOT, write_fake_app
@@ -56,6 +56,7 @@ def test_runs_of_an_app_stay_bounded_through_the_runtime(tmp_path: Path,
     with load_app(write_fake_app(tmp_path / "app")) as app:
         for n in range(6):
             app.invoke(f"question {n}", thread_id="t")
+    flush()  # the writer prunes when idle (at most every PRUNE_EVERY_S) and on every flush
     runs = TraceStore.open_default().list_runs("fake_qa", thread="t")
     assert len(runs) == 3
     assert TraceStore.open_default().get_run(runs[0]["run_id"])["spans"][0]["attributes"][
@@ -207,3 +208,23 @@ def test_configure_store_is_where_runs_go_and_where_open_default_reads(tmp_path:
     finally:
         configure(store=None)
     assert TraceStore.open_default().list_runs() == []  # the default store saw nothing
+
+
+def test_the_writer_queue_is_bounded_and_drops_rather_than_blocks() -> None:
+    import threading
+
+    from framework.tracing.writer import Worker
+
+    release = threading.Event()
+    handled: list[int] = []
+
+    def slow(item: int) -> None:
+        release.wait(10)
+        handled.append(item)
+
+    worker = Worker("test", slow, maxsize=3)
+    taken = [worker.submit(n) for n in range(10)]  # one in hand, three queued, the rest dropped
+    assert taken.count(None) >= 6 and worker.dropped == taken.count(None)
+    release.set()
+    assert worker.flush(5)
+    assert handled == [n for n, t in enumerate(taken) if t is not None]
