@@ -78,7 +78,7 @@ def end_run(trace: RunTrace | None, status: str, *, usage: dict[str, Any] | None
 
         record = trace.finish(status, usage=usage, answer=answer, error=error)
         cfg = settings()
-        target = default_target()
+        target = default_target(cfg)
         otlp = choice("otlp", cfg.otlp_endpoint)
         out = sink(str(target), otlp, bool(choice("otlp_content", cfg.otlp_content)))
         redactor = (Redactor.for_references(trace.references, pii=True)

@@ -29,6 +29,10 @@ _KEYS = re.compile("|".join([
 _AUTH = re.compile(r"(?i)\b(authorization|proxy-authorization|x-api-key|api[_-]?key)"
                    r"(\"?\s*[:=]\s*\"?)([^\s\",}]+(?:\s+[^\s\",}]+)?)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{8,}")
+# Substrings (lower case) without which a pattern cannot match: most text skips the regex.
+_AUTH_HINTS = ("authorization", "api-key", "api_key", "apikey")
+_BEARER_HINTS = ("bearer", "basic", "token")
+_KEY_HINTS = ("sk-", "pk-", "rk-", "gh", "akia", "xox", "eyj")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b")
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().\-]{6,}\d(?![\w.])")
 _PHONE_DIGITS = (7, 15)
@@ -84,11 +88,16 @@ class Redactor:
     def text(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        text = _AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
-        text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        text = _KEYS.sub(MASK, text)
+        low = text.lower()
+        if any(h in low for h in _AUTH_HINTS):
+            text = _AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+        if any(h in low for h in _BEARER_HINTS):
+            text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        if any(h in low for h in _KEY_HINTS):
+            text = _KEYS.sub(MASK, text)
         if self.pii:
-            text = _EMAIL.sub(MASK, text)
+            if "@" in text:
+                text = _EMAIL.sub(MASK, text)
             text = _PHONE.sub(_phone, text)
         return text
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import random
 import threading
 import time
 import uuid
@@ -50,7 +51,8 @@ def _guarded(method: F) -> F:
 
 
 def new_span_id() -> str:
-    return uuid.uuid4().hex[:16]
+    """16 hex digits, never all zero (an OpenTelemetry span id); not a secret, so no syscall."""
+    return f"{random.getrandbits(64) or 1:016x}"
 
 
 def _clip(text: str) -> str:

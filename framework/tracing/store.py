@@ -19,7 +19,7 @@ from typing import Any
 
 from framework.errors import TraceStoreError
 from framework.paths import data_home
-from framework.settings import settings, variable
+from framework.settings import Settings, settings, variable
 from framework.tracing.config import choice
 
 STORE_FILE = "traces.sqlite"
@@ -49,10 +49,10 @@ def _is_postgres(target: str) -> bool:
     return target.lower().startswith(("postgresql://", "postgres://"))
 
 
-def default_target() -> str:
+def default_target(cfg: Settings | None = None) -> str:
     """The store this process writes runs to: ``configure(store=...)`` (the server's
     ``--postgres``), else the ``trace_store`` setting, else ``DATA/traces.sqlite``."""
-    cfg = settings()
+    cfg = cfg or settings()
     return str(choice("store", None) or cfg.trace_store
                or _default_file(cfg.home, os.environ.get("XDG_DATA_HOME")))
 

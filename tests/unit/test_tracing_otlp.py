@@ -130,3 +130,17 @@ def test_a_collector_that_is_down_never_fails_a_run(tmp_path: Path) -> None:
         finally:
             configure(otlp=None)
     assert TraceStore.open_default().list_runs("fake_qa")
+
+
+def test_the_otlp_setting_exports_for_library_use(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from framework.app import load_app
+
+    with OtlpReceiver() as rx:
+        monkeypatch.setenv("OPENBUILDER_OTLP_ENDPOINT", rx.url)
+        with load_app(write_fake_app(tmp_path / "app")) as app:
+            app.invoke("What is FAISS?")
+        assert len(rx.wait_for(5)) == 5
+        flush()
+    with pytest.raises(Exception, match="not an http"):
+        configure(otlp="ftp://nowhere")
