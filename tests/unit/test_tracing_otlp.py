@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from framework.errors import ConfigError
 from framework.testing.otlp_receiver import OtlpReceiver
 from framework.tracing import configure, flush
 from framework.tracing.store import TraceStore
@@ -142,5 +143,5 @@ def test_the_otlp_setting_exports_for_library_use(tmp_path: Path,
             app.invoke("What is FAISS?")
         assert len(rx.wait_for(5)) == 5
         flush()
-    with pytest.raises(Exception, match="not an http"):
+    with pytest.raises(ConfigError, match="not an http"):
         configure(otlp="ftp://nowhere")
