@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from framework.settings import settings
+from framework.settings import Settings, settings
 from framework.tracing.config import LOCK, OVERRIDES, choice
 from framework.tracing.redact import Redactor
 from framework.tracing.spans import RunTrace
+
+if TYPE_CHECKING:
+    from framework.tracing.writer import Sink
 
 __all__ = ["RUN_ID_KEY", "RunTrace", "configure", "end_run", "flush", "start_run"]
 
@@ -55,6 +58,7 @@ def start_run(*, app: str, app_version: str, thread_id: str, model_id: str,
         cfg = settings()
         if not choice("enabled", cfg.traces):
             return None
+        _sink(cfg).warm()
         secrets = Redactor.for_references(references, pii=False)
         trace = RunTrace(app=app, app_version=app_version, thread_id=thread_id,
                          model_id=model_id, question=question,
@@ -73,19 +77,24 @@ def end_run(trace: RunTrace | None, status: str, *, usage: dict[str, Any] | None
     if trace is None or trace.finished:
         return
     try:
-        from framework.tracing.store import default_target
-        from framework.tracing.writer import FLUSH_WAIT_S, sink
+        from framework.tracing.writer import FLUSH_WAIT_S
 
         record = trace.finish(status, usage=usage, answer=answer, error=error)
-        cfg = settings()
-        target = default_target(cfg)
-        otlp = choice("otlp", cfg.otlp_endpoint)
-        out = sink(str(target), otlp, bool(choice("otlp_content", cfg.otlp_content)))
+        out = _sink(settings())
         redactor = (Redactor.for_references(trace.references, pii=True)
-                    if otlp else None)
+                    if out.otlp else None)
         out.submit(record, redactor, wait=FLUSH_WAIT_S if wait else 0.0)
     except Exception:  # noqa: BLE001 - tracing never fails a run
         log.warning("the trace of a run of %s was dropped", trace.app, exc_info=True)
+
+
+def _sink(cfg: Settings) -> Sink:
+    """The writer (and exporter) for the store and collector configured now."""
+    from framework.tracing.store import default_target
+    from framework.tracing.writer import sink
+
+    otlp = choice("otlp", cfg.otlp_endpoint)
+    return sink(default_target(cfg), otlp, bool(choice("otlp_content", cfg.otlp_content)))
 
 
 def flush(timeout: float = 2.0) -> None:

@@ -22,6 +22,7 @@ IDLE_EXIT_S = 10.0  # a worker thread with nothing to do ends (the next run star
 FLUSH_WAIT_S = 0.5
 EXIT_WAIT_S = 2.0
 _STOP = object()
+_OPEN = object()
 
 
 class Worker:
@@ -114,6 +115,7 @@ class Sink:
         self._store: Any = None
         self._exporter: Any = None
         self._unpruned = False
+        self._warming = False
         self._pruned_at = 0.0
         self.store_worker = Worker("store", self._write, idle=self._prune)
         self.export_worker = Worker("export", self._export) if otlp else None
@@ -123,6 +125,8 @@ class Sink:
 
         if self._store is None:
             self._store = TraceStore(self.store_target)
+        if record is _OPEN:
+            return
         self._store.write_run(record, prune=False)  # the run waits for this commit only
         self._unpruned = True
 
@@ -143,6 +147,13 @@ class Sink:
             self._exporter = OtlpExporter(str(self.otlp), content=self.otlp_content)
         if not self._exporter.export(record, redactor):
             log.warning("trace export to the OTLP collector failed; the run's spans were dropped")
+
+    def warm(self) -> None:
+        """Open the store in the background now (a run calls this when it starts), so that the
+        first run's trace does not wait for the store to be created."""
+        if self._store is None and not self._warming:
+            self._warming = True
+            self.store_worker.submit(_OPEN)
 
     def submit(self, record: dict[str, Any], redactor: Any, *, wait: float = FLUSH_WAIT_S) -> None:
         """Hand a finished run over; wait at most ``wait`` seconds for the store to commit it."""
