@@ -142,3 +142,25 @@ def test_a_cancelled_stream_is_traced_as_cancelled(tmp_path: Path) -> None:
     flush()
     run = _only_run("fake_qa")
     assert run["status"] == "cancelled" and run["ended"] >= run["started"]
+
+
+@pytest.mark.slow
+def test_a_run_on_the_bundled_model_is_traced_with_its_tokens(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    from tests.conftest import cli_main
+
+    path = tmp_path / "app.yaml"
+    path.write_text("name: local_chat\nmodel:\n  id: local:qwen2.5-coder-0.5b\n  settings: "
+                    "{max_tokens: 8, temperature: 0}\ngraph: {kind: chat}\n")
+    out = cli_main("run", str(path), "Say hi.", "--json")
+    assert out.returncode == 0, out.stderr
+    usage = json.loads(out.stdout)["usage"]
+    run = _only_run("local_chat")
+    [model] = _by_kind(run, "model")
+    attrs = model["attributes"]
+    assert attrs["gen_ai.request.model"] == "local:qwen2.5-coder-0.5b"
+    assert attrs["gen_ai.provider.name"] == "local"
+    assert attrs["gen_ai.usage.output_tokens"] == usage["output_tokens"] > 0
+    assert (run["cost"], run["currency"]) == (0, "local") and model["end"] > model["start"]
+    shown = cli_main("runs", "show", run["run_id"])
+    assert "chat local:qwen2.5-coder-0.5b" in shown.stdout
