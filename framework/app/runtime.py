@@ -40,6 +40,8 @@ class Answer:
     thread_id: str
     model: str = ""
     interrupt: dict[str, Any] | None = None
+    run_id: str | None = None
+    """This run's trace (``openbuilder runs show RUN_ID``); None when tracing is off."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -255,7 +257,8 @@ class App:
             yield Event("interrupt", {**waiting, "thread_id": thread})
         answer = Answer(answer="" if waiting else values.get("answer", ""),
                         citations=[] if waiting else values.get("citations", []), usage=totals,
-                        thread_id=thread, model=self.model_id, interrupt=waiting)
+                        thread_id=thread, model=self.model_id, interrupt=waiting,
+                        run_id=trace.run_id if trace is not None else None)
         end_run(trace, "interrupted" if waiting else "ok", usage=totals, answer=answer.answer)
         yield Event("answer", answer.as_dict())
 

@@ -170,13 +170,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         for event in replay(app, run, args.node):
             if event.type == "answer":
                 answer = dict(event.data)
-        new = _store().list_runs(app.name, run["thread_id"], limit=1)
-    if new:
-        answer["run_id"] = new[0]["run_id"]
     if args.json:
         print(json.dumps(answer, indent=2, default=str))
     else:
         print(answer.get("answer", ""))
-        if new:
-            print(f"(replayed from {args.node} as run {new[0]['run_id']})")
+        if answer.get("run_id"):
+            print(f"(replayed from {args.node} as run {answer['run_id']})")
     return 0

@@ -35,6 +35,7 @@ def test_a_rag_run_has_run_node_retrieval_and_model_spans(tmp_path: Path) -> Non
     with load_app(write_fake_app(tmp_path / "app")) as app:
         answer = app.invoke("What is FAISS?", thread_id="t-1")
     run = _only_run("fake_qa")
+    assert answer.run_id == run["run_id"]
     assert (run["status"], run["thread_id"], run["app_version"]) == ("ok", "t-1", "0.1.0")
     assert run["input_tokens"] == answer.usage["input_tokens"] > 0
     assert run["output_tokens"] == answer.usage["output_tokens"] > 0
@@ -98,7 +99,7 @@ def test_tracing_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setenv("OPENBUILDER_TRACES", "off")
     with load_app(write_fake_app(tmp_path / "app")) as app:
-        app.invoke("What is FAISS?")
+        assert app.invoke("What is FAISS?").run_id is None
     assert TraceStore.open_default().list_runs() == []
 
 
