@@ -7,6 +7,7 @@ a broken store or a collector that does not answer drop traces, never fail a run
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import queue
 import threading
@@ -127,7 +128,14 @@ class Sink:
             self._store = TraceStore(self.store_target)
         if record is _OPEN:
             return
-        self._store.write_run(record, prune=False)  # the run waits for this commit only
+        try:
+            self._store.write_run(record, prune=False)  # the run waits for this commit only
+        except Exception:
+            if self._store.postgres:  # a dropped connection: connect again for the next run
+                store, self._store = self._store, None
+                with contextlib.suppress(Exception):
+                    store.close()
+            raise
         self._unpruned = True
 
     def _prune(self, flushing: bool) -> None:

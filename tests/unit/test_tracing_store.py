@@ -164,7 +164,7 @@ def test_a_trace_survives_sigkill_right_after_the_answer(tmp_path: Path) -> None
 POSTGRES_URL = os.environ.get("OPENBUILDER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def test_the_same_store_on_postgresql() -> None:
+def _need_postgres() -> None:
     try:
         import psycopg
 
@@ -174,6 +174,45 @@ def test_the_same_store_on_postgresql() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
+
+
+def _drop_app_runs(app: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:  # leave the shared store clean
+        conn.execute("DELETE FROM openbuilder_traces.spans WHERE run_id IN (SELECT run_id FROM "
+                     "openbuilder_traces.runs WHERE app = %s)", (app,))
+        conn.execute("DELETE FROM openbuilder_traces.runs WHERE app = %s", (app,))
+
+
+def test_runs_go_to_postgresql_and_the_writer_reconnects(tmp_path: Path) -> None:
+    import psycopg
+
+    from framework.app import load_app
+
+    _need_postgres()
+    name = f"pgapp{uuid.uuid4().hex[:8]}"
+    configure(store=POSTGRES_URL)
+    try:
+        with load_app(write_fake_app(tmp_path / "app", name=name)) as app:
+            app.invoke("first", thread_id="pg")
+            writer = sink(POSTGRES_URL, None, False)
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:  # the server restarts
+                admin.execute("SELECT pg_terminate_backend(%s)",
+                              (writer._store._conn.info.backend_pid,))
+            app.invoke("lost", thread_id="pg")  # its write fails; the run does not
+            app.invoke("third", thread_id="pg")  # written on a new connection
+            writer.flush(5)
+        questions = [TraceStore(POSTGRES_URL).get_run(r["run_id"])["spans"][0]["attributes"][
+            "openbuilder.question"] for r in TraceStore(POSTGRES_URL).list_runs(name, "pg")]
+        assert questions == ["third", "first"] and writer.store_worker.failed >= 1
+    finally:
+        configure(store=None)
+        _drop_app_runs(name)
+
+
+def test_the_same_store_on_postgresql() -> None:
+    _need_postgres()
     app = f"pgtrace{uuid.uuid4().hex[:8]}"
     store = TraceStore(POSTGRES_URL, max_runs=10_000)
     now = time.time()
@@ -188,10 +227,7 @@ def test_the_same_store_on_postgresql() -> None:
     old = _record(now - 400 * 86400, app, "p3")  # past any retention: gone once written
     store.write_run(old)
     assert store.get_run(old["run_id"]) is None
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:  # leave the shared store clean
-        conn.execute("DELETE FROM openbuilder_traces.spans WHERE run_id IN (SELECT run_id FROM "
-                     "openbuilder_traces.runs WHERE app = %s)", (app,))
-        conn.execute("DELETE FROM openbuilder_traces.runs WHERE app = %s", (app,))
+    _drop_app_runs(app)
     store.close()
 
 
