@@ -19,7 +19,7 @@ log = logging.getLogger("openbuilder.tracing")
 
 QUEUE_SIZE = 256
 PRUNE_EVERY_S = 2.0  # the store holds at most max_runs plus what was written in this time
-IDLE_EXIT_S = 10.0  # a worker thread with nothing to do ends (the next run starts another)
+IDLE_EXIT_S = 5.0  # an idle worker thread closes its connection and ends (a run starts another)
 FLUSH_WAIT_S = 0.5
 EXIT_WAIT_S = 2.0
 _STOP = object()
@@ -30,10 +30,12 @@ class Worker:
     """One daemon thread draining a bounded queue into ``handle`` (errors logged, not raised)."""
 
     def __init__(self, name: str, handle: Callable[[Any], None], maxsize: int = QUEUE_SIZE,
-                 idle: Callable[[bool], None] | None = None) -> None:
+                 idle: Callable[[bool], None] | None = None,
+                 on_exit: Callable[[], None] | None = None) -> None:
         self.name = name
         self.handle = handle
         self.idle = idle  # idle(flushing): when the queue empties (after the run was let go)
+        self.on_exit = on_exit  # when the thread ends: close connections (no open files left)
         self.queue: queue.Queue[tuple[Any, threading.Event]] = queue.Queue(maxsize)
         self.dropped = self.failed = self.done = 0
         self._thread: threading.Thread | None = None
@@ -80,10 +82,16 @@ class Worker:
                 with self._start_lock:
                     if self.queue.empty():
                         self._thread = None
+                        self._idle(True)
+                        if self.on_exit is not None:
+                            with contextlib.suppress(Exception):
+                                self.on_exit()
                         return
                 continue
             try:
-                if item is not _STOP:
+                if item is _OPEN:
+                    self.handle(item)
+                elif item is not _STOP:
                     self.handle(item)
                     self.done += 1
                 else:  # a flush: housekeeping too, before the flusher goes on
@@ -118,8 +126,10 @@ class Sink:
         self._unpruned = False
         self._warming = False
         self._pruned_at = 0.0
-        self.store_worker = Worker("store", self._write, idle=self._prune)
-        self.export_worker = Worker("export", self._export) if otlp else None
+        self.store_worker = Worker("store", self._write, idle=self._prune,
+                                   on_exit=self._close_store)
+        self.export_worker = (Worker("export", self._export, on_exit=self._close_exporter)
+                              if otlp else None)
 
     def _write(self, record: dict[str, Any]) -> None:
         from framework.tracing.store import TraceStore
@@ -137,6 +147,16 @@ class Sink:
                     store.close()
             raise
         self._unpruned = True
+
+    def _close_store(self) -> None:
+        store, self._store, self._warming = self._store, None, False
+        if store is not None:
+            store.close()
+
+    def _close_exporter(self) -> None:
+        exporter, self._exporter = self._exporter, None
+        if exporter is not None:
+            exporter.close()
 
     def _prune(self, flushing: bool) -> None:
         """Retention, when idle: at most every ``PRUNE_EVERY_S`` seconds, and on each flush."""

@@ -74,7 +74,8 @@ def test_list_runs_filters_by_app_and_thread(tmp_path: Path) -> None:
 
 
 def _broken(store: TraceStore) -> None:
-    """Hand this (real, broken) SQLite store to the writer the runtime uses."""
+    """Hand this (real, broken) SQLite store to the writer the runtime uses (right before a run:
+    an idle writer closes its store)."""
     out = sink(store.target, None, False)
     out.flush(2)
     out._store = store
@@ -87,9 +88,9 @@ def test_a_read_only_store_never_fails_a_run(tmp_path: Path) -> None:
     store = TraceStore(target)
     store._conn.execute("PRAGMA query_only = ON")  # SQLite refuses every write
     configure(store=str(target))
-    _broken(store)
     try:
         with load_app(write_fake_app(tmp_path / "app")) as app:
+            _broken(store)
             assert "FAISS" in app.invoke("What is FAISS?").answer
         worker = sink(str(target), None, False).store_worker
         worker.flush(2)
@@ -106,9 +107,9 @@ def test_a_full_disk_never_fails_a_run(tmp_path: Path) -> None:
     pages = store._rows("PRAGMA page_count")[0][0]
     store._conn.execute(f"PRAGMA max_page_count = {pages}")  # "database or disk is full"
     configure(store=str(target))
-    _broken(store)
     try:
         with load_app(write_fake_app(tmp_path / "app")) as app:
+            _broken(store)
             for _ in range(3):
                 assert "FAISS" in app.invoke("What is FAISS? " + "x" * 20_000).answer
         worker = sink(str(target), None, False).store_worker
@@ -264,3 +265,35 @@ def test_the_writer_queue_is_bounded_and_drops_rather_than_blocks() -> None:
     release.set()
     assert worker.flush(5)
     assert handled == [n for n, t in enumerate(taken) if t is not None]
+
+
+def _open_files() -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # closed meanwhile
+            pass
+    return found
+
+
+def test_an_idle_writer_closes_its_store_and_leaves_no_open_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from framework.app import load_app
+    from framework.tracing import writer
+
+    monkeypatch.setattr(writer, "IDLE_EXIT_S", 0.05)
+    target = tmp_path / "idle.sqlite"
+    configure(store=str(target))
+    try:
+        with load_app(write_fake_app(tmp_path / "app")) as app:
+            app.invoke("What is FAISS?")
+        out = sink(str(target), None, False)
+        thread = out.store_worker._thread
+        if thread is not None:
+            thread.join(30)
+        assert out._store is None
+        assert not [f for f in _open_files() if "idle.sqlite" in f]
+        assert len(TraceStore(target).list_runs()) == 1
+    finally:
+        configure(store=None)
