@@ -66,8 +66,6 @@ class Worker:
         return marker.wait(timeout)
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name=f"openbuilder-trace-"
@@ -79,13 +77,13 @@ class Worker:
             try:
                 item, handled = self.queue.get(timeout=IDLE_EXIT_S)
             except queue.Empty:
-                with self._start_lock:
+                self._idle(True)
+                if self.on_exit is not None:
+                    with contextlib.suppress(Exception):
+                        self.on_exit()
+                with self._start_lock:  # submitters look at _thread under this lock
                     if self.queue.empty():
                         self._thread = None
-                        self._idle(True)
-                        if self.on_exit is not None:
-                            with contextlib.suppress(Exception):
-                                self.on_exit()
                         return
                 continue
             try:
