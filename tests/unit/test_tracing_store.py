@@ -297,3 +297,29 @@ def test_an_idle_writer_closes_its_store_and_leaves_no_open_file(
         assert len(TraceStore(target).list_runs()) == 1
     finally:
         configure(store=None)
+
+
+def test_no_trace_is_stranded_while_idle_workers_come_and_go(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from framework.tracing import writer
+
+    monkeypatch.setattr(writer, "IDLE_EXIT_S", 0.001)  # the worker ends between most items
+    handled: list[int] = []
+    worker = writer.Worker("test", handled.append, maxsize=10_000, on_exit=lambda: None)
+    events: list[threading.Event | None] = []
+
+    def submit(base: int) -> None:
+        for n in range(200):
+            events.append(worker.submit(base + n))
+            if n % 20 == 0:
+                time.sleep(0.002)
+
+    threads = [threading.Thread(target=submit, args=(k * 1000,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(e is not None and e.wait(30) for e in events)
+    assert sorted(handled) == sorted(k * 1000 + n for k in range(4) for n in range(200))
