@@ -15,6 +15,7 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── MissingSecretError      a secret reference whose variable is not set
      │    ├── InputError              an argument or file that cannot be used (empty question, ...)
      │    │    ├── ResumeError         --resume on a thread that is not waiting for anything
+     │    │    ├── UnknownRunError     a run id the trace store does not have: 404
      │    │    ├── VersionConflictError  a save based on a version that is no longer the latest: 409
      │    │    ├── SkipFile            a file ingestion cannot load; reported, then skipped (rag.formats)
      │    │    ├── ExpressionError     an expression outside the safe language (agents.expressions)
@@ -43,6 +44,7 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── MissingToolError        the model kept calling a tool that does not exist
      │    ├── ToolFailedError         a tool failed, not the model's fault (given to the model)
      │    └── RunCancelled            the caller cancelled the run (an HTTP client went away)
+     ├── TraceStoreError             a trace store that cannot be opened (never raised into a run)
      └── BusyError                   the server cannot take this request now: 503, retry later
           ├── AppBusyError            the app is being built, or too many builds are running
           └── QueueFull               too many requests wait for an in-process model
@@ -248,6 +250,15 @@ class VersionConflictError(InputError):
 
 class ToolRefusedError(PolicyError):
     """A guard refused a tool call before anything was sent, run or written."""
+
+
+class UnknownRunError(InputError, LookupError):
+    """A run id the trace store does not have (``openbuilder runs show``; the server's 404)."""
+
+
+class TraceStoreError(OpenBuilderError):
+    """A trace store that cannot be opened or set up. Runs never see it: the background writer
+    logs it and drops the trace."""
 
 
 class ResumeError(InputError):
