@@ -32,6 +32,32 @@ def policy_settings(args: Any) -> dict[str, Any]:
             "allow_mcp_command": args.allow_mcp_command}
 
 
+def add_trace_arguments(p: Any) -> None:
+    """``serve``'s --preload and --otlp (issue 14)."""
+    p.add_argument("--preload", action="store_true",
+                   help="build every app before serving, so the first request does not wait "
+                        "for a model to load")
+    p.add_argument("--otlp", default=None, metavar="URL",
+                   help="send every run's spans (redacted) to this OpenTelemetry collector "
+                        "(OTLP/HTTP, e.g. http://127.0.0.1:4318)")
+
+
+def start_serving(api: Any, settings: Any, args: argparse.Namespace) -> None:
+    """Before uvicorn starts: traces to the server's PostgreSQL and to ``--otlp``, access-log
+    lines on standard output, ``--preload``'s builds, and the start-up line."""
+    from framework.server.access import preload, print_access_log, start_up_line
+    from framework.tracing import configure
+
+    if args.otlp:
+        configure(otlp=args.otlp)
+    if settings.postgres_url:
+        configure(store=settings.postgres_url)
+    print_access_log()
+    if args.preload:
+        preload(api.state.store)
+    print(start_up_line(api.state.store.names(), args.host, args.port), flush=True)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="serve apps over HTTP (OpenAI-compatible and native APIs)")
     p.add_argument("apps_dir", nargs="?", type=Path, default=Path("apps"),
@@ -42,6 +68,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cors", action="append", default=[], help="allowed origin (repeatable)")
     p.add_argument("--postgres", default=None, metavar="URL",
                    help="keep every app's threads in PostgreSQL (servers can then share them)")
+    add_trace_arguments(p)
     add_policy_arguments(p)
     p.set_defaults(func=cmd_serve)
 
@@ -102,5 +129,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                               **policy_settings(args))
     if args.postgres:
         settings.postgres_url = args.postgres
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    api = create_app(settings)
+    start_serving(api, settings, args)
+    uvicorn.run(api, host=args.host, port=args.port, log_level="warning")
     return 0

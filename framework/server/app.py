@@ -19,7 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import framework.server.kb_routes as kb_routes
 import framework.server.native_routes as native_routes
 import framework.server.openai_routes as openai_routes
+import framework.server.trace_routes as trace_routes
 from framework.errors import ConfigError, OpenBuilderError
+from framework.server.access import AccessLog
 from framework.server.auth import Key
 from framework.server.keys import KeyStore
 from framework.server.limits import BodySizeLimit, ModelGate, RateLimiter
@@ -96,6 +98,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         yield
         api.state.store.close()
         api.state.owners.close()
+        trace_routes.close_trace_store(api.state)
 
     install_secret_filter()  # an unhandled error's traceback must not write secrets to the log
     api = FastAPI(title="OpenBuilder", version="1", openapi_url=None, docs_url=None,
@@ -113,6 +116,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     state.gate = ModelGate(settings.local_queue_size)
     state.runs = RunCounter()
     state.kbs = {}
+    state.traces = None  # the trace store, opened by the first GET of runs
 
     async def get_app(name: str) -> Any:
         """The built app; waiting for its build takes no worker thread (so slow builds cannot
@@ -135,6 +139,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     api.include_router(openai_routes.router)
     api.include_router(native_routes.router)
     api.include_router(kb_routes.router)
+    api.include_router(trace_routes.router)
 
     @api.get("/health", tags=["service"])
     def health() -> dict[str, Any]:
@@ -151,5 +156,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
         api.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"])
     api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    api.add_middleware(AccessLog)  # outermost: every request gets its line, refused ones too
 
     return api

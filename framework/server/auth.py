@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from framework.server.access import note_key
 from framework.server.keys import ApiKey, key_id_of
 
 
@@ -33,6 +34,7 @@ def _authenticate(request: Request) -> ApiKey:
                                  "(create one with 'openbuilder keys create --app NAME')",
                             headers={"WWW-Authenticate": "Bearer"})
     state.throttle.succeeded(address, key.key_id)
+    note_key(request.scope, key.key_id)
     return key
 
 

@@ -167,6 +167,42 @@ class AppVersion(BaseModel):
     spec_version: str
 
 
+class RunSummary(BaseModel):
+    """One run of an app as the trace store keeps it (``GET /apps/{name}/runs``)."""
+
+    run_id: str
+    app: str
+    app_version: str
+    thread_id: str
+    started: float
+    ended: float | None = None
+    status: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost: float | None = None
+    currency: str | None = None
+    error: str | None = None
+
+
+class Span(BaseModel):
+    span_id: str
+    parent_id: str | None = None
+    name: str
+    kind: str = Field(description="run, node, model, tool or retrieval")
+    start: float
+    end: float | None = None
+    status: str
+    error: str | None = None
+    attributes: dict[str, Any] = Field(description="gen_ai.* and openbuilder.* attributes")
+
+
+class RunTrace(RunSummary):
+    """A run with its spans, in the order they started (``GET /runs/{id}``)."""
+
+    spans: list[Span]
+
+
 class KnowledgeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     embeddings: str | None = Field(default=None, max_length=300)
