@@ -1,6 +1,7 @@
 """Runs: the current app's recent threads (from its checkpoints), filtered by thread or question;
 open one to see its messages, the approval it waits for and each recorded run's events, and
-continue it in the Playground."""
+continue it in the Playground. Below, the traced runs (of the open thread, else of the app) and a
+selected run's span tree: node -> model / tool / retrieval, with timings, tokens and cost."""
 
 from __future__ import annotations
 
@@ -14,12 +15,20 @@ from framework.builder.services import runs as svc
 from framework.builder.widgets.errors import show_error
 
 PICK = "runs.thread"
+TRACE_PICK = "runs.trace"
+SPAN_PICK = "runs.span"
 PAGES_KEY = "openbuilder.pages"  # where framework.builder.pages.navigation keeps the st.Page objects
 
 
 def render() -> None:
     st.title("Runs")
     now = state.require_app()
+    chosen = _threads(now)
+    _traces(now.name, chosen)
+
+
+def _threads(now: Any) -> str | None:
+    """The threads table; -> the thread opened, if any."""
     search = st.text_input("Filter", key="runs.filter",
                            placeholder="part of a thread id or of its question")
     waiting_only = st.toggle("Waiting for approval only", key="runs.waiting")
@@ -27,10 +36,10 @@ def render() -> None:
         found = svc.threads(now.spec, limit=50, search=search, waiting_only=waiting_only)
     except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback
         show_error(exc, "reading the app's threads")
-        return
+        return None
     if not found:
         _empty(now, bool(search or waiting_only))
-        return
+        return None
     st.dataframe([_row(t) for t in found], hide_index=True)
     ids = [t.thread_id for t in found]
     by_id = {t.thread_id: t for t in found}
@@ -38,6 +47,7 @@ def render() -> None:
                           format_func=lambda t: _label(by_id[t]))
     if chosen:
         _thread(now, chosen)
+    return str(chosen) if chosen else None
 
 
 def _empty(now: Any, filtered: bool) -> None:
@@ -182,3 +192,82 @@ def _gist(event: dict[str, Any]) -> str:
     if kind == "error":
         return str(data.get("message", ""))[:200]
     return ""
+
+
+# ---- traces: a run's span tree ------------------------------------------------------------------
+
+EM = "\u2003"  # em space: indents the span tree (the grid keeps it, unlike plain spaces)
+_KIND_ICONS = {"run": "▶", "node": "◆", "model": "✦", "tool": "⚙", "retrieval": "🔎"}
+
+
+def _money(cost: float | None, currency: str | None) -> str:
+    return "" if cost is None else f"{cost:.6g} {currency or ''}".strip()
+
+
+def _traces(app_name: str, thread: str | None) -> None:
+    st.subheader("Traces")
+    try:
+        found = svc.traced_runs(app_name, thread, limit=50)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, "reading the trace store")
+        return
+    if not found:
+        st.caption("No traced runs " + (f"for thread {thread} " if thread else "") +
+                   "yet: every run of the app (Playground, CLI, server) leaves one.")
+        return
+    st.caption(f"{len(found)} traced run{'s' if len(found) != 1 else ''} "
+               + (f"of thread {thread}" if thread else "of the app") + ", newest first")
+    by_id = {r["run_id"]: r for r in found}
+    run_id = st.selectbox("Open a run's spans", list(by_id), index=None, key=TRACE_PICK,
+                          placeholder="pick a run", format_func=lambda r: _run_label(by_id[r]))
+    if run_id:
+        _span_tree(run_id)
+
+
+def _run_label(run: dict[str, Any]) -> str:
+    started = dt.datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M:%S")
+    took = f" · {(run['ended'] - run['started']) * 1000:.0f} ms" if run.get("ended") else ""
+    return f"{started} · {run['status']}{took} · thread {str(run['thread_id'])[:12]}"
+
+
+def _span_tree(run_id: str) -> None:
+    try:
+        run = svc.traced_run(run_id)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, "opening the run's trace")
+        return
+    if run is None:
+        st.warning(f"Run {run_id} is no longer in the trace store (retention removed it).",
+                   icon=":material/history_toggle_off:")
+        return
+    took = (run["ended"] - run["started"]) * 1000 if run.get("ended") else None
+    cols = st.columns(4)
+    cols[0].metric("Status", run["status"])
+    cols[1].metric("Duration", "-" if took is None else f"{took:.0f} ms")
+    cols[2].metric("Tokens in / out", f"{run['input_tokens']} / {run['output_tokens']}")
+    cols[3].metric("Cost", _money(run.get("cost"), run.get("currency")) or "-")
+    st.caption(f"run {run['run_id']} · app {run['app']} {run['app_version']} · model "
+               f"{run['model']} · thread {run['thread_id']}")
+    if run.get("error"):
+        st.error(run["error"], icon=":material/error:")
+    rows = svc.span_rows(run)
+    st.dataframe([_span_row(r) for r in rows], hide_index=True,
+                 column_config={"span": st.column_config.TextColumn(width="large")})
+    chosen = st.selectbox("Span attributes", list(range(len(rows))), index=None, key=SPAN_PICK,
+                          placeholder="pick a span",
+                          format_func=lambda i: f"{EM * rows[i].depth}{rows[i].name} "
+                                                   f"(+{rows[i].offset_ms:.0f} ms)")
+    if chosen is not None:
+        st.json(rows[chosen].attributes, expanded=True)
+
+
+def _span_row(row: svc.SpanRow) -> dict[str, Any]:
+    tokens = ("" if row.input_tokens is None
+              else f"{row.input_tokens} / {row.output_tokens or 0}")
+    status = row.status if not row.error else f"{row.status}: {row.error[:120]}"
+    indent = EM * 2 * row.depth
+    return {"span": f"{indent}{_KIND_ICONS.get(row.kind, '•')} {row.name}",
+            "kind": row.kind, "start": f"+{row.offset_ms:.0f} ms",
+            "duration": "" if row.duration_ms is None else f"{row.duration_ms:.1f} ms",
+            "tokens in / out": tokens, "cost": _money(row.cost, row.currency),
+            "detail": row.detail, "status": status}

@@ -5,6 +5,8 @@ Threads come from the app's checkpoints (what ``App`` saves: SQLite in
 checkpoint gives its messages, its question and whether it waits for a person's approval. The
 events of each run (node starts, tool calls, retrieval hits) come from the builder's run log
 (:mod:`framework.builder.services.run_log`), written by whoever ran the app through it.
+Traced runs and their span trees come from the trace store (:mod:`framework.tracing.store`), which
+every run writes to, from the builder, the CLI or a server on this machine.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ PLAYGROUND_THREAD_KEY = "playground_thread"
 """Session-state key the Runs page sets ({"app": NAME, "thread": ID}) to open a thread in the
 Playground."""
 
-__all__ = ["PLAYGROUND_THREAD_KEY", "RunRecord", "ThreadDetail", "ThreadSummary", "record",
-           "recording", "runs_of", "thread", "threads"]
+__all__ = ["PLAYGROUND_THREAD_KEY", "RunRecord", "SpanRow", "ThreadDetail", "ThreadSummary",
+           "record", "recording", "runs_of", "span_rows", "thread", "threads", "traced_run",
+           "traced_runs"]
 
 
 @dataclass
@@ -195,3 +198,97 @@ def thread(spec: AppSpec, thread_id: str) -> ThreadDetail:
         messages = [_message(m) for m in values.get("messages") or []]
         kept = {k: values[k] for k in ("answer", "citations") if k in values}
         return ThreadDetail(summary, messages, _interrupt(tup), kept, recorded)
+
+
+# ---- traces (the trace store) -------------------------------------------------------------------
+
+@dataclass
+class SpanRow:
+    """One span of a run's tree, in tree order (a parent before its children)."""
+
+    depth: int
+    name: str
+    kind: str
+    """run, node, model, tool or retrieval."""
+    offset_ms: float
+    """When it started, after the run started."""
+    duration_ms: float | None
+    status: str
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost: float | None = None
+    currency: str | None = None
+    detail: str = ""
+    """Model id, tool name, or retrieval hits."""
+    error: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def _trace_store() -> Iterator[Any]:
+    from framework.tracing.store import TraceStore
+
+    store = TraceStore.open_default()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def traced_runs(app: str, thread: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The app's traced runs (of one thread, when given), newest first."""
+    with _trace_store() as store:
+        return store.list_runs(app, thread or None, limit)
+
+
+def traced_run(run_id: str) -> dict[str, Any] | None:
+    """One traced run with its ``spans``, or None."""
+    with _trace_store() as store:
+        return store.get_run(run_id)
+
+
+def _detail(span: dict[str, Any], attrs: dict[str, Any]) -> str:
+    kind = span.get("kind")
+    if kind == "model":
+        return str(attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model") or "")
+    if kind == "tool":
+        return str(attrs.get("gen_ai.tool.name") or "")
+    if kind == "retrieval":
+        return f"{attrs.get('openbuilder.retrieval.count', 0)} hits"
+    if kind == "node":
+        return str(attrs.get("openbuilder.node") or "")
+    return str(attrs.get("gen_ai.request.model") or "")
+
+
+def span_rows(run: dict[str, Any]) -> list[SpanRow]:
+    """``run``'s spans as a tree, depth first; spans whose parent is missing hang at the top."""
+    spans = list(run.get("spans") or [])
+    ids = {s["span_id"] for s in spans}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for span in spans:
+        parent = span.get("parent_id") if span.get("parent_id") in ids else None
+        children.setdefault(parent, []).append(span)
+    origin = float(run.get("started") or (spans[0]["start"] if spans else 0.0))
+    out: list[SpanRow] = []
+    seen: set[str] = set()
+
+    def walk(parent: str | None, depth: int) -> None:
+        for span in sorted(children.get(parent, []), key=lambda s: s["start"]):
+            if span["span_id"] in seen:  # a damaged store: never loop
+                continue
+            seen.add(span["span_id"])
+            attrs = dict(span.get("attributes") or {})
+            end = span.get("end")
+            out.append(SpanRow(
+                depth=depth, name=str(span["name"]), kind=str(span["kind"]),
+                offset_ms=(span["start"] - origin) * 1000,
+                duration_ms=None if end is None else (end - span["start"]) * 1000,
+                status=str(span.get("status") or ""),
+                input_tokens=attrs.get("gen_ai.usage.input_tokens"),
+                output_tokens=attrs.get("gen_ai.usage.output_tokens"),
+                cost=attrs.get("openbuilder.cost"), currency=attrs.get("openbuilder.currency"),
+                detail=_detail(span, attrs), error=span.get("error"), attributes=attrs))
+            walk(span["span_id"], depth + 1)
+
+    walk(None, 0)
+    return out
