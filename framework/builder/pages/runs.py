@@ -252,7 +252,7 @@ def _span_tree(run_id: str) -> None:
         st.error(run["error"], icon=":material/error:")
     rows = svc.span_rows(run)
     st.dataframe([_span_row(r) for r in rows], hide_index=True,
-                 column_config={"span": st.column_config.TextColumn(width="large")})
+                 column_config={"span": st.column_config.TextColumn(width="medium")})
     chosen = st.selectbox("Span attributes", list(range(len(rows))), index=None, key=SPAN_PICK,
                           placeholder="pick a span",
                           format_func=lambda i: f"{EM * rows[i].depth}{rows[i].name} "
