@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,7 +159,7 @@ def test_serve_with_postgres_keeps_runs_there_and_otlp_receives_them(tmp_path: P
     with OtlpReceiver() as rx:
         server, proc = start_server(home, apps, "--postgres", url, "--otlp", rx.url)
         try:
-            thread = f"pg-{tmp_path.name}"
+            thread = f"pg-{uuid.uuid4().hex}"  # the database outlives the test
             with httpx.stream("POST", f"{server}/apps/alpha/runs", headers=bearer(key),
                               json={"input": "What is FAISS?", "thread_id": thread},
                               timeout=60) as resp:
