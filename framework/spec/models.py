@@ -19,8 +19,9 @@ from framework.spec.kinds import GRAPHS, GraphSpec
 
 SPEC_VERSION: Literal[1] = 1
 
-__all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "KnowledgeConfig", "Limits",
-           "McpServerConfig", "Memory", "ModelConfig", "Prompts", "RagGraph", "SPEC_VERSION",
+__all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "GuardrailConfig",
+           "KnowledgeConfig", "Limits", "McpServerConfig", "Memory", "ModelConfig", "Prompts",
+           "RagGraph", "SPEC_VERSION",
            "SupervisorGraph", "ToolConfig", "WorkflowGraph"]
 
 
@@ -174,6 +175,23 @@ class EvalConfig(_Strict):
                               description="models to compare (default: the app's own model)")
 
 
+class GuardrailConfig(_Strict):
+    """A check on each user message, run before the graph (``openbuilder guardrails``: the
+    kinds). When it fires, the answer is its fixed ``message`` and no model is called."""
+
+    kind: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="a registered guardrail kind, e.g. 'crisis'")
+    message: dict[str, str] = Field(
+        default_factory=dict, description="language code (en, zh) -> the fixed answer; "
+        "languages left out use the kind's built-in text")
+    settings: dict[str, Any] = Field(default_factory=dict, description="the kind's settings")
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _message_shorthand(cls, value: Any) -> Any:
+        return {"en": value} if isinstance(value, str) else value
+
+
 class AppSpec(_Strict):
     """An app: models, knowledge, tools, graph, prompts, memory, limits."""
 
@@ -195,6 +213,8 @@ class AppSpec(_Strict):
     privacy: Literal["any", "local_only"] = Field(
         default="any", description="'local_only': only models that run on this machine")
     checkpoints: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    guardrails: list[GuardrailConfig] = Field(
+        default_factory=list, description="checks on each user message before the graph runs")
     eval: EvalConfig | None = Field(default=None,
                                     description="test set and publish minimums (openbuilder eval)")
 
