@@ -74,8 +74,9 @@ class Parts:
         return [leaf for model in self._models.values() for leaf in leaf_models(model)]
 
     def search(self, query: str, k: int, names: list[str] | None = None) -> list[dict[str, Any]]:
-        kbs = [kb for n, kb in self.knowledge.items() if names is None or n in names]
-        hits = [hit for kb in kbs for hit in kb.search(query, k=k)]
+        modes = {kb.name: kb.search for kb in self.spec.knowledge}
+        hits = [hit for n, kb in self.knowledge.items() if names is None or n in names
+                for hit in kb.search(query, k=k, mode=modes.get(n, "dense"))]
         hits.sort(key=lambda h: h.score, reverse=True)
         return [h.as_dict() for h in hits[:k]]
 

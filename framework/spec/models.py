@@ -71,6 +71,9 @@ class KnowledgeConfig(_Strict):
                               description="vector store type (default: faiss)")
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
+    search: Literal["dense", "bm25", "hybrid"] = Field(
+        default="dense", description="how questions search it: 'dense' (embeddings), 'bm25' "
+        "(keywords; Chinese segmented by jieba) or 'hybrid' (both, fused by reciprocal rank)")
     description: str = ""
 
     @model_validator(mode="after")
