@@ -74,6 +74,10 @@ class KnowledgeConfig(_Strict):
     search: Literal["dense", "bm25", "hybrid"] = Field(
         default="dense", description="how questions search it: 'dense' (embeddings), 'bm25' "
         "(keywords; Chinese segmented by jieba) or 'hybrid' (both, fused by reciprocal rank)")
+    bm25_weight: float = Field(
+        default=1.0, ge=0.0, le=10.0, description="with search: hybrid, the keyword ranking's "
+        "weight in the fusion (the dense ranking counts 1); raise it when the embedding model "
+        "does not know the documents' language")
     description: str = ""
 
     @model_validator(mode="after")

@@ -21,7 +21,7 @@ def _app(tmp_path: Path, mode: str) -> Path:
     path.write_text("spec_version: 1\nname: zh_kb\nmodel: fake:echo\n"
                     "checkpoints: {backend: memory}\n"
                     f"knowledge:\n  - {{name: docs, path: knowledge, embeddings: hash, "
-                    f"search: {mode}}}\ngraph: {{kind: rag, k: 1}}\n")
+                    f"search: {mode}, bm25_weight: 2}}\ngraph: {{kind: rag, k: 1}}\n")
     return path
 
 
@@ -46,3 +46,12 @@ def test_bad_mode_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SpecError, match="knowledge.0.search|knowledge\\[0\\].search"):
         load_spec(_app(tmp_path, "fuzzy"))
+
+
+def test_rrf_weights_favour_the_keyword_ranking() -> None:
+    from framework.rag.bm25 import rrf
+
+    dense, keyword = [1, 2, 3], [3, 2, 1]
+    assert rrf([dense, keyword], 1)[0][0] == 1  # a tie: the first ranking's order
+    assert rrf([dense, keyword], 1, weights=(1.0, 3.0))[0][0] == 3
+    assert rrf([dense, keyword], 3, weights=(1.0, 0.0)) == rrf([dense], 3)
