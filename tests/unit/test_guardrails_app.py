@@ -94,3 +94,12 @@ def test_playground_shows_the_guardrail_step() -> None:
     turn.add(event, 0.0)
     assert turn.steps[0]["type"] == "guardrail"
     assert "no model was called" in describe(event)
+
+
+def test_export_refuses_an_app_with_guardrails(tmp_path: Path) -> None:
+    from framework.app.exporting import export_python
+    from framework.errors import ConfigError
+
+    spec, _ = load_spec(write_app(tmp_path, GRAPHS["chat"]))
+    with pytest.raises(ConfigError, match=r"guardrails \(crisis\).*does not carry"):
+        export_python(spec)
