@@ -183,8 +183,8 @@ class EvalConfig(_Strict):
 
 
 class GuardrailConfig(_Strict):
-    """A check on each user message, run before the graph (``openbuilder guardrails``: the
-    kinds). When it fires, the answer is its fixed ``message`` and no model is called."""
+    """A check on each user message, run before the graph (kinds: the ``GUARDRAILS`` registry,
+    built-in ``crisis``). When it fires, the answer is its fixed ``message``; no model is called."""
 
     kind: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
                       description="a registered guardrail kind, e.g. 'crisis'")
