@@ -14,6 +14,8 @@ retry          ``model``, ``attempt``, ``status``, ``retry_after``, ``delay_s``,
 usage          ``input_tokens``, ``output_tokens``, ``total_tokens``, ``cost``, ``currency``
 interrupt      ``node``, ``message``, ``show`` (a run waiting for approval)
 error          ``type``, ``message``, ``transcript``
+guardrail      ``kind``, ``rule``, ``language``, ``model_called`` (False): a guardrail fired
+               before the graph; the answer that follows is its fixed message
 answer         the :class:`Answer` as a dict
 =============  =====================================================================
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EventType = Literal["node_start", "node_end", "token", "tool_call", "tool_result", "retrieval",
-                    "retry", "usage", "interrupt", "error", "answer"]
+                    "retry", "usage", "interrupt", "error", "guardrail", "answer"]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 

@@ -17,6 +17,10 @@ def export_python(spec: AppSpec, base_dir: Path | None = None) -> str:
 
     ``base_dir`` is the app file's folder: knowledge paths resolve against it, so the program
     runs from any folder. A graph kind without an exporter is refused (``ConfigError``)."""
+    if spec.guardrails:  # a program without them would silently drop a safety check
+        raise ConfigError("this app has guardrails (" + ", ".join(g.kind for g in spec.guardrails)
+                          + "), which the Python export does not carry yet; serve or run the app "
+                          "instead, or remove 'guardrails' from a copy to export its graph")
     kind = graph_kind(spec)
     if kind.export is None:
         can = [n for n in GRAPHS.names() if kind_named(n).export is not None]

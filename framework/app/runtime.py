@@ -21,6 +21,7 @@ from framework.agents.errors import (
 from framework.agents.errors import RunTimeoutError as _Timeout
 from framework.agents.events import Event
 from framework.app.events import EventMapper
+from framework.app.guardrails import Guardrails, guarded_run
 from framework.errors import AppRunError, InputError, RunCancelled
 from framework.providers.base import CHARGE_KEY, LOCAL_CURRENCY
 from framework.providers.wrappers import RETRY_EVENT
@@ -82,6 +83,7 @@ class App:
         self._closers = closers
         self.models: list[Any] = []  # the chat models built for it (the server reads them)
         self._trace_refs: list[str] | None = None  # env: references in the spec (redacted)
+        self.guardrails = Guardrails(spec)
 
     @property
     def name(self) -> str:
@@ -129,6 +131,9 @@ class App:
         thread = thread_id or uuid.uuid4().hex
         if thread_id:
             self._refuse_busy(thread)
+        trip = self.guardrails.screen(q)
+        if trip is not None:  # a fixed answer; the graph (and its model) never runs
+            return guarded_run(self, q, thread, trip)
         return self._run(self._inputs(q), thread, tokens=tokens, cancel=cancel)
 
     def resume(self, thread_id: str, action: str = "approve",

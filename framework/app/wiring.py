@@ -74,8 +74,10 @@ class Parts:
         return [leaf for model in self._models.values() for leaf in leaf_models(model)]
 
     def search(self, query: str, k: int, names: list[str] | None = None) -> list[dict[str, Any]]:
-        kbs = [kb for n, kb in self.knowledge.items() if names is None or n in names]
-        hits = [hit for kb in kbs for hit in kb.search(query, k=k)]
+        cfg = {kb.name: kb for kb in self.spec.knowledge}
+        hits = [hit for n, kb in self.knowledge.items() if names is None or n in names
+                for hit in kb.search(query, k=k, mode=cfg[n].search if n in cfg else "dense",
+                                     bm25_weight=cfg[n].bm25_weight if n in cfg else 1.0)]
         hits.sort(key=lambda h: h.score, reverse=True)
         return [h.as_dict() for h in hits[:k]]
 

@@ -50,6 +50,9 @@ def _show(event: Any, answer: dict[str, Any]) -> None:
     elif event.type == "retry":
         print(f"[retry] {event.data.get('model')}: {event.data.get('error')}; attempt "
               f"{event.data.get('attempt', 0) + 1} in {event.data.get('delay_s')} s", file=sys.stderr)
+    elif event.type == "guardrail":
+        print(f"[guardrail] {event.data['kind']} ({event.data['rule']}): a fixed answer, the model "
+              "was not called", file=sys.stderr)
     elif event.type == "interrupt":
         print(f"\n[waiting for approval at {event.data['node']}] {event.data['message']}")
         for key, value in (event.data.get("show") or {}).items():

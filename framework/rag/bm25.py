@@ -162,10 +162,13 @@ class BM25Index:
         return index
 
 
-def rrf(rankings: Sequence[Sequence[int]], k: int, constant: int = 60) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: sum of 1 / (constant + rank) over the rankings, best first."""
+def rrf(rankings: Sequence[Sequence[int]], k: int, constant: int = 60,
+        weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: sum of weight / (constant + rank) over the rankings (weights
+    default to 1 each), best first."""
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else float(weights[n])
         for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (constant + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (constant + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]

@@ -63,18 +63,21 @@ class Searcher:
                 return out[:k]
             fetch = min(total, fetch * 4)
 
-    def hybrid(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
+    def hybrid(self, query: str, k: int, flt: Any,
+               bm25_weight: float = 1.0) -> list[tuple[Row, float]]:
         depth = min(max(2 * k, 50), MAX_K)
         dense = self.dense(query, depth, flt)
         keyword = self.keyword(query, depth, flt)
         rows = {r.id: r for r, _ in dense + keyword}
         order = {rid: n for n, rid in enumerate(rows)}
         fused = rrf([[order[r.id] for r, _ in dense], [order[r.id] for r, _ in keyword]], k,
-                    RRF_CONSTANT)
+                    RRF_CONSTANT, weights=(1.0, bm25_weight))
         by_pos = list(rows.values())
         return [(by_pos[pos], score) for pos, score in fused]
 
-    def search(self, query: str, k: int, flt: Any, mode: str) -> list[tuple[Row, float]]:
+    def search(self, query: str, k: int, flt: Any, mode: str,
+               bm25_weight: float = 1.0) -> list[tuple[Row, float]]:
+        """``bm25_weight``: the keyword ranking's weight in hybrid fusion (dense counts 1)."""
         if mode not in SEARCH_MODES:
             raise InputError(f"search mode {mode!r} is not available; use one of "
                              f"{', '.join(SEARCH_MODES)}")
@@ -85,4 +88,4 @@ class Searcher:
             return self.dense(query, k, flt)
         if mode == "bm25":
             return self.keyword(query, k, flt)
-        return self.hybrid(query, k, flt)
+        return self.hybrid(query, k, flt, bm25_weight)

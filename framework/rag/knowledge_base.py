@@ -272,13 +272,15 @@ class KnowledgeBase:
 
     # -- search ------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filter: dict[str, Any] | None = None,
-               mode: str = "dense") -> list[Hit]:
-        """The ``k`` best chunks for ``query``; ``mode`` is dense, bm25 or hybrid (RRF)."""
+               mode: str = "dense", bm25_weight: float = 1.0) -> list[Hit]:
+        """The ``k`` best chunks for ``query``; ``mode`` is dense, bm25 or hybrid (RRF, the
+        keyword ranking weighted ``bm25_weight`` against the dense one's 1)."""
         if self.reranker is None:
-            pairs = self.searcher.search(query, k, filter, mode)
+            pairs = self.searcher.search(query, k, filter, mode, bm25_weight)
         else:
             check_k(k)
-            pool = self.searcher.search(query, min(max(4 * k, RERANK_POOL), MAX_K), filter, mode)
+            pool = self.searcher.search(query, min(max(4 * k, RERANK_POOL), MAX_K), filter, mode,
+                                        bm25_weight)
             pairs = self.reranker.rerank(query, [r for r, _ in pool], lambda r: r.text, k)
         return [Hit(id=row.id, score=float(score), text=row.text, metadata=row.metadata)
                 for row, score in pairs]

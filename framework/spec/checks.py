@@ -61,6 +61,15 @@ def _check_tool_name(i: int, name: str, registered: set[str]) -> None:
                                   f"{', '.join(sorted(registered))}")
 
 
+def _check_guardrail(i: int, kind: str) -> None:
+    from framework.agents.guardrails import guardrail_names
+
+    names = guardrail_names()
+    if kind not in names:
+        _fail(f"guardrails[{i}].kind", f"unknown guardrail kind {kind!r}; registered: "
+                                       f"{', '.join(names)}")
+
+
 def spec_problems(spec: AppSpec) -> list[SpecError]:
     """Every cross-reference problem of ``spec`` (empty when it is consistent)."""
     problems = _Problems()
@@ -68,6 +77,8 @@ def spec_problems(spec: AppSpec) -> list[SpecError]:
     for i, t in enumerate(spec.tools):
         problems.run(_check_tool_name, i, t.name, registered)
     problems.run(_check_models, spec)
+    for i, g in enumerate(spec.guardrails):
+        problems.run(_check_guardrail, i, g.kind)
     problems.run(_check_groups, spec)
     graph = spec.graph
     usable = available_tools(spec)

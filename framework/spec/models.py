@@ -19,8 +19,9 @@ from framework.spec.kinds import GRAPHS, GraphSpec
 
 SPEC_VERSION: Literal[1] = 1
 
-__all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "KnowledgeConfig", "Limits",
-           "McpServerConfig", "Memory", "ModelConfig", "Prompts", "RagGraph", "SPEC_VERSION",
+__all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "GuardrailConfig",
+           "KnowledgeConfig", "Limits", "McpServerConfig", "Memory", "ModelConfig", "Prompts",
+           "RagGraph", "SPEC_VERSION",
            "SupervisorGraph", "ToolConfig", "WorkflowGraph"]
 
 
@@ -70,6 +71,13 @@ class KnowledgeConfig(_Strict):
                               description="vector store type (default: faiss)")
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
+    search: Literal["dense", "bm25", "hybrid"] = Field(
+        default="dense", description="how questions search it: 'dense' (embeddings), 'bm25' "
+        "(keywords; Chinese segmented by jieba) or 'hybrid' (both, fused by reciprocal rank)")
+    bm25_weight: float = Field(
+        default=1.0, ge=0.0, le=10.0, description="with search: hybrid, the keyword ranking's "
+        "weight in the fusion (the dense ranking counts 1); raise it when the embedding model "
+        "does not know the documents' language")
     description: str = ""
 
     @model_validator(mode="after")
@@ -174,6 +182,23 @@ class EvalConfig(_Strict):
                               description="models to compare (default: the app's own model)")
 
 
+class GuardrailConfig(_Strict):
+    """A check on each user message, run before the graph (kinds: the ``GUARDRAILS`` registry,
+    built-in ``crisis``). When it fires, the answer is its fixed ``message``; no model is called."""
+
+    kind: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="a registered guardrail kind, e.g. 'crisis'")
+    message: dict[str, str] = Field(
+        default_factory=dict, description="language code (en, zh) -> the fixed answer; "
+        "languages left out use the kind's built-in text")
+    settings: dict[str, Any] = Field(default_factory=dict, description="the kind's settings")
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _message_shorthand(cls, value: Any) -> Any:
+        return {"en": value} if isinstance(value, str) else value
+
+
 class AppSpec(_Strict):
     """An app: models, knowledge, tools, graph, prompts, memory, limits."""
 
@@ -195,6 +220,8 @@ class AppSpec(_Strict):
     privacy: Literal["any", "local_only"] = Field(
         default="any", description="'local_only': only models that run on this machine")
     checkpoints: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    guardrails: list[GuardrailConfig] = Field(
+        default_factory=list, description="checks on each user message before the graph runs")
     eval: EvalConfig | None = Field(default=None,
                                     description="test set and publish minimums (openbuilder eval)")
 

@@ -38,6 +38,10 @@ def _echo(messages: Sequence[BaseMessage]) -> str:
     return answer
 
 
+class FakeModelCalled(RuntimeError):
+    """``fake:fail`` was called."""
+
+
 class FakeChatModel(BaseChatModel):
     """Deterministic chat model for tests and demos."""
 
@@ -52,6 +56,8 @@ class FakeChatModel(BaseChatModel):
 
     def _next(self, messages: Sequence[BaseMessage]) -> AIMessage:
         self.calls.append(list(messages))
+        if self.mode == "fail":  # a test that the model is never called (guardrails)
+            raise FakeModelCalled("fake:fail was called; this run was not meant to reach a model")
         if self.mode == "scripted":
             if not self.responses:
                 return AIMessage(content="(no more scripted responses)")
@@ -135,8 +141,8 @@ def _scripted_tool_call(text: str, names: set[str]) -> dict[str, Any] | None:
 
 def create_fake_model(name: str = "", **settings: Any) -> BaseChatModel:
     mode = name or "echo"
-    if mode not in ("echo", "scripted"):
-        raise UnknownNameError("fake model", mode, ["echo", "scripted"])
+    if mode not in ("echo", "scripted", "fail"):
+        raise UnknownNameError("fake model", mode, ["echo", "scripted", "fail"])
     model = FakeChatModel(mode=mode, **settings)
     from framework.providers.presets import model_profile
 

@@ -142,7 +142,8 @@ def supervisor(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
 def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
     kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings, "store": k.store,
-            "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap} for k in spec.knowledge]
+            "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap, "search": k.search,
+            "bm25_weight": k.bm25_weight} for k in spec.knowledge]
     app_dir = str((base_dir or Path(".")).resolve())
     return [
         "from pathlib import Path  # noqa: E402",
@@ -175,7 +176,9 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
         "",
         "    def retrieve(state: State) -> dict[str, Any]:",
         "        query = retrieval_query(state['question'], state.get('messages', []))",
-        "        hits = sorted((h for kb in kbs for h in kb.search(query, k=K)),",
+        "        hits = sorted((h for kb, cfg in zip(kbs, KNOWLEDGE, strict=True)",
+        "                       for h in kb.search(query, k=K, mode=cfg['search'],",
+        "                                          bm25_weight=cfg['bm25_weight'])),",
         "                      key=lambda h: h.score, reverse=True)[:K]",
         "        return {'query': query, 'hits': [h.as_dict() for h in hits]}",
         "",

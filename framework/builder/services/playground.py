@@ -22,7 +22,7 @@ from framework.errors import InputError, OpenBuilderError, RunCancelled
 from framework.spec.models import AppSpec
 
 STEP_TYPES = ("node_start", "node_end", "tool_call", "tool_result", "retrieval", "retry",
-              "interrupt", "error")
+              "interrupt", "error", "guardrail")
 
 
 @dataclass
@@ -90,6 +90,9 @@ def describe(event: Event) -> str:
             return f"Waiting for approval at **{d.get('node')}**: {d.get('message', '')}"
         case "error":
             return f"Error: {d.get('message')}"
+        case "guardrail":
+            return (f"Guardrail **{d.get('kind')}** fired ({d.get('rule')}): a fixed answer, "
+                    "no model was called")
     return event.type
 
 
