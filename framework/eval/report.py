@@ -64,6 +64,15 @@ def _short(text: str, limit: int = ANSWER_CHARS_MD) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def aggregate_rows(results: dict[str, Any]) -> list[dict[str, str]]:
+    """The summary as text: one row per metric, one column per model."""
+    aggs = results.get("aggregate", {})
+    rows = [{"metric": "cost per 1k questions", **{m: _cost(a) for m, a in aggs.items()}}]
+    for col in _columns(results):
+        rows.append({"metric": col, **{m: _cell(a.get(col)) for m, a in aggs.items()}})
+    return rows
+
+
 def case_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One flat row per case: id, question, tags, gold answer, then per model its answer,
     quality metric, seconds and error (for tables in the builder and the reports)."""

@@ -39,7 +39,7 @@ class PastRun:
     def label(self) -> str:
         when = dt.datetime.fromtimestamp(self.finished).strftime("%Y-%m-%d %H:%M:%S")
         mark = "" if self.this_version else " (older version)"
-        return f"{when} · {self.version} · {', '.join(self.models)}{mark}"
+        return f"{when} · {self.run_dir.name} · {', '.join(self.models)}{mark}"
 
 
 class EvalService:
@@ -124,17 +124,11 @@ class EvalService:
         return quality_metric(results)
 
     @staticmethod
-    def aggregate_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    def aggregate_rows(results: dict[str, Any]) -> list[dict[str, str]]:
         """One row per metric, one column per model (the report's summary table)."""
-        from framework.eval.report import COLUMNS
+        from framework.eval.report import aggregate_rows
 
-        aggs = results.get("aggregate", {})
-        rows = [{"metric": "currency", **{m: str(a.get("currency", "")) for m, a in aggs.items()}},
-                {"metric": "cost_per_1k", **{m: a.get("cost_per_1k") for m, a in aggs.items()}}]
-        for col in COLUMNS:
-            if any(a.get(col) is not None for a in aggs.values()):
-                rows.append({"metric": col, **{m: a.get(col) for m, a in aggs.items()}})
-        return rows
+        return aggregate_rows(results)
 
     @staticmethod
     def figures(results: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
