@@ -107,8 +107,12 @@ def test_eval_page_compares_two_runs(app: Path, _isolated_home: Path) -> None:
     at = _run("eval")
     assert at.selectbox(key="eval.cmp.a").index == 1 and at.selectbox(key="eval.cmp.b").index == 0
     assert "Compare two runs" in _texts(at, "subheader")
-    shown = _texts(at, "markdown") + str([d.value for d in at.dataframe])
-    assert "c3" in shown and "better" in shown
+    changed = at.dataframe[-1].value  # the cases that changed for the local model
+    assert changed.to_dict("records") == [
+        {"verdict": "better", "metric": "answer_f1", "id": "c3", "before": 0.4, "after": 1.0,
+         "question": "What does the Pro plan cost?"}]
+    aggregate = at.dataframe[-2].value.to_dict("records")
+    assert aggregate[0]["metric"] == "answer_f1" and aggregate[0]["verdict"] == "better"
 
 
 def test_publish_page_refuses_until_overridden_with_a_reason(app: Path,
@@ -137,3 +141,21 @@ def test_publish_page_passes_a_version_that_meets_its_minimums(app: Path,
     at = _run("publish")
     assert "meets its eval minimums" in _texts(at, "success")
     assert len(at.get("download_button")) == 2
+
+
+def test_run_an_eval_from_the_page_with_progress(app: Path, _isolated_home: Path) -> None:
+    """The form runs the real runner (framework.eval.runner.run_eval) on the fake model: the
+    run is recorded, its report opens, and the gate on the page reflects it."""
+    at = _run("eval")
+    at.multiselect(key="eval.models").set_value(["fake:echo"])
+    next(b for b in at.button if b.label == "Run eval").click().run()
+    assert not at.exception, at.exception
+    [run] = records.history("gated", _isolated_home)
+    assert list(run.models) == ["fake:echo"]
+    folder = Path(run.run_dir)
+    assert {"results.json", "report.html", "report.md"} <= {p.name for p in folder.iterdir()}
+    assert at.selectbox(key="eval.run").value == str(folder)
+    [bar] = at.get("progress")
+    assert bar.proto.value == 100 and bar.proto.text.startswith("2 of 2 cases")
+    cases = at.dataframe[-1].value
+    assert list(cases["id"]) == ["c1", "c2"] and "fake:echo answer" in cases.columns

@@ -175,17 +175,32 @@ def _compare(runs: list[PastRun]) -> None:
 
 
 def _show_diff(diff: dict[str, Any]) -> None:
-    """The comparison: per model, the metric changes and the cases that got better or worse."""
-    for model, change in (diff.get("models") or {}).items():
-        st.markdown(f"**{model}**")
-        metrics = change.get("metrics") or {}
-        if metrics:
-            st.dataframe([{"metric": k, **v} if isinstance(v, dict) else {"metric": k, "change": v}
-                          for k, v in metrics.items()], hide_index=True)
-        for kind in ("better", "worse"):
-            cases = change.get(kind) or []
-            if cases:
-                st.markdown(f"{len(cases)} case(s) got {kind}")
-                st.dataframe(cases, hide_index=True)
+    """Per model: the aggregate metrics that changed, and the cases that got better or worse
+    (:func:`framework.eval.results.compare`'s answer)."""
+    for key, label in (("only_in_a", "models only in Before"), ("only_in_b", "models only in After"),
+                       ("cases_only_in_a", "cases only in Before"),
+                       ("cases_only_in_b", "cases only in After")):
+        if diff.get(key):
+            st.caption(f"{label}: {', '.join(diff[key])}")
     if not diff.get("models"):
-        st.json(diff, expanded=False)
+        st.info("The two runs have no model in common.")
+    for model, info in (diff.get("models") or {}).items():
+        st.markdown(f"**{model}**")
+        changed = [{"metric": metric, "before": row.get("a"), "after": row.get("b"),
+                    "change": row["delta"],
+                    "verdict": "better" if (row["delta"] < 0) == row.get("lower_is_better")
+                    else "worse"}
+                   for metric, row in (info.get("aggregate") or {}).items() if row.get("delta")]
+        if changed:
+            st.dataframe(changed, hide_index=True)
+        cases = [{"verdict": word, "metric": metric, "id": r.get("id"), "before": r.get("a"),
+                  "after": r.get("b"), "question": r.get("question")}
+                 for word in ("better", "worse")
+                 for metric, rows in (info.get(word) or {}).items() for r in rows]
+        if cases:
+            st.dataframe(cases, hide_index=True)
+        for key, label in (("new_failures", "new failures"), ("fixed_failures", "fixed failures")):
+            if info.get(key):
+                st.caption(f"{label}: {', '.join(info[key])}")
+        if not changed and not cases:
+            st.caption("No change.")
