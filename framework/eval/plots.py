@@ -84,8 +84,9 @@ def quality_vs_cost(results: dict[str, Any], metric: str) -> bytes:
     ax.set_xlabel(f"cost per 1,000 questions ({unit})")
     ax.set_ylabel(f"{metric} (mean)")
     ax.set_ylim(-0.02, 1.05)
-    left, right = ax.get_xlim()
-    ax.set_xlim(min(left, -0.05 * max(right, 1e-9)), right * 1.6 if right > 0 else 1)
+    costs = [a.get("cost_per_1k") or 0.0 for a in results["aggregate"].values()]
+    top = max(costs, default=0.0)
+    ax.set_xlim(-0.05 * top if top > 0 else -0.05, top * 1.6 if top > 0 else 1.0)
     ax.grid(True, alpha=0.3)
     ax.set_title(f"Quality vs cost: {metric}")
     if ax.get_legend_handles_labels()[0]:

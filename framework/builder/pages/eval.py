@@ -12,7 +12,7 @@ from framework.builder.services.apps import LoadedApp
 from framework.builder.services.eval import EvalService, PastRun
 from framework.builder.widgets.errors import show_error
 
-OPEN = "eval.open"  # the run folder shown (str)
+RUN_PICK = "eval.run"  # the run folder shown (str), the "Open a run" box
 
 
 def service() -> EvalService:
@@ -30,13 +30,16 @@ def render() -> None:
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "loading the app")
         return
-    _gate(app)
-    _run_form(app)
+    gate_slot = st.container()  # filled after the form: a run started there changes the gate
+    has_tests = _run_form(app)
+    with gate_slot:
+        _gate(app)
     runs = service().history(app.spec)
     if not runs:
-        st.info("No eval of this app yet. Pick a test set and models above and press Run eval; "
-                "the report (plots, answers side by side) shows up here.",
-                icon=":material/science:")
+        if has_tests:
+            st.info("No eval of this app yet. Pick a test set and models above and press Run eval; "
+                    "the report (plots, answers side by side) shows up here.",
+                    icon=":material/science:")
         return
     _past_runs(runs)
     _compare([r for r in runs if r.has_results])
@@ -59,7 +62,8 @@ def _minimums(app: LoadedApp) -> str:
     return ", ".join(f"{k} ≥ {v:g}" for k, v in mins.items())
 
 
-def _run_form(app: LoadedApp) -> None:
+def _run_form(app: LoadedApp) -> bool:
+    """The form that starts a run; False when the app has no test set to run."""
     svc = service()
     st.subheader("Run an eval")
     datasets = svc.datasets(app)
@@ -69,7 +73,7 @@ def _run_form(app: LoadedApp) -> None:
                 '["..."]}`), or import a CSV with `openbuilder eval import-csv FILE.csv '
                 "eval.jsonl`, and name it in the Editor under eval.dataset.",
                 icon=":material/dataset:")
-        return
+        return False
     choices = svc.model_choices(app.spec)
     with st.form("eval.form"):
         dataset = st.selectbox("Test set", datasets, key="eval.dataset",
@@ -84,8 +88,9 @@ def _run_form(app: LoadedApp) -> None:
     if go:
         if not models:
             st.error("Pick at least one model to run the test set on.")
-            return
-        _run(app, dataset, models, judge)
+        else:
+            _run(app, dataset, models, judge)
+    return True
 
 
 def _run(app: LoadedApp, dataset: str, models: list[str], judge: str | None) -> None:
@@ -103,7 +108,7 @@ def _run(app: LoadedApp, dataset: str, models: list[str], judge: str | None) -> 
             show_error(exc, "running the eval")
             return
         status.update(label=f"Eval finished: {run_dir.name}", state="complete", expanded=False)
-    st.session_state[OPEN] = str(run_dir)
+    st.session_state[RUN_PICK] = str(run_dir)  # open the new run (set before its box exists)
     st.toast(f"Eval finished: {run_dir.name}", icon=":material/check_circle:")
 
 
@@ -116,9 +121,9 @@ def _past_runs(runs: list[PastRun]) -> None:
         st.info("The folders of these runs are gone; run the eval again to see a report.")
         return
     by_dir = {str(r.run_dir): r for r in shown}
-    wanted = st.session_state.get(OPEN)
-    index = list(by_dir).index(wanted) if wanted in by_dir else 0
-    chosen = st.selectbox("Open a run", list(by_dir), index=index, key="eval.run",
+    if st.session_state.get(RUN_PICK) not in by_dir:
+        st.session_state.pop(RUN_PICK, None)  # a run of another app, or its folder is gone
+    chosen = st.selectbox("Open a run", list(by_dir), key=RUN_PICK,
                           format_func=lambda d: by_dir[d].label)
     if chosen:
         _report(by_dir[chosen])
