@@ -97,19 +97,34 @@ def quality_vs_cost(results: dict[str, Any], metric: str) -> bytes:
 def latency(results: dict[str, Any]) -> bytes:
     plt = _pyplot()
     models = list(results.get("models", []))
-    series = []
+    series: list[list[float]] = []
+    failed: list[list[bool]] = []
     for model in models:
-        series.append([r["latency_s"] for c in results.get("cases", [])
-                       if (r := c.get("results", {}).get(model)) and r.get("latency_s") is not None])
-    fig, ax = plt.subplots(figsize=(6.4, max(4.2, 1.0 + 0.7 * len(models))))
-    ax.boxplot([s or [float("nan")] for s in series], orientation="horizontal", showmeans=True,
-               tick_labels=[f"{_short(m)}\n(n={len(s)})" for m, s in zip(models, series, strict=True)])
-    for i, values in enumerate(series, start=1):  # every case as a dot, jittered
-        offsets = [((k * 37) % 11 - 5) / 40 for k in range(len(values))]
-        ax.scatter(values, [i + o for o in offsets], s=10, alpha=0.45, zorder=3)
-    ax.invert_yaxis()
-    ax.set_xlabel("seconds per case (total latency)")
-    ax.grid(True, axis="x", alpha=0.3)
+        got = [r for c in results.get("cases", [])
+               if (r := c.get("results", {}).get(model)) and r.get("latency_s") is not None]
+        series.append([r["latency_s"] for r in got])
+        failed.append([bool(r.get("error")) for r in got])
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    labels = [f"{_short(m).replace(':', chr(10), 1)}\n(n={len(s)})"
+              for m, s in zip(models, series, strict=True)]
+    ax.boxplot([s or [float("nan")] for s in series], showmeans=True, widths=0.5,
+               tick_labels=labels, flierprops={"marker": ""})
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, values in enumerate(series, start=1):  # every case a dot (a failed one a red x)
+        xs = [i + ((k * 37) % 11 - 5) / 28 for k in range(len(values))]
+        ok = [(x, v) for x, v, bad in zip(xs, values, failed[i - 1], strict=True) if not bad]
+        bad = [(x, v) for x, v, b in zip(xs, values, failed[i - 1], strict=True) if b]
+        if ok:
+            ax.scatter(*zip(*ok, strict=True), s=14, alpha=0.6, zorder=3,
+                       color=colors[(i - 1) % len(colors)])
+        if bad:
+            ax.scatter(*zip(*bad, strict=True), s=40, marker="x", color="#c62828", zorder=4,
+                       label="error / timeout" if not ax.get_legend_handles_labels()[0] else None)
+    if any(any(f) for f in failed):
+        ax.legend(fontsize=8, loc="upper left")
+    ax.set_ylabel("seconds per case (total latency)")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, axis="y", alpha=0.3)
     ax.set_title("Latency per case")
     return _png(fig)
 
@@ -149,7 +164,8 @@ def figures(results: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
     if metric:
         out["quality_vs_cost"] = (quality_vs_cost(results, metric),
                                   f"Quality ({metric}) vs cost per 1,000 questions per model")
-    out["latency"] = (latency(results), "Latency per case and model (box: quartiles; dots: cases)")
+    out["latency"] = (latency(results), "Latency per case and model (box: quartiles; triangle: "
+                                        "mean; dots: cases; x: failed)")
     if metric:
         tagged = by_tag(results, metric)
         if tagged is not None:
