@@ -64,6 +64,14 @@ def _short(text: str, limit: int = ANSWER_CHARS_MD) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _question(case: dict[str, Any], sep: str = " / ") -> str:
+    """The case's question; a multi-turn case's turns, numbered (the gold is for the last)."""
+    turns = case.get("turns") or []
+    if len(turns) > 1:
+        return sep.join(f"{i}. {t}" for i, t in enumerate(turns, 1))
+    return str(case.get("question") or (turns[0] if turns else ""))
+
+
 def aggregate_rows(results: dict[str, Any]) -> list[dict[str, str]]:
     """The summary as text: one row per metric, one column per model."""
     aggs = results.get("aggregate", {})
@@ -79,7 +87,7 @@ def case_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     metric = quality_metric(results)
     rows = []
     for case in results.get("cases", []):
-        question = case.get("question") or " / ".join(case.get("turns") or [])
+        question = _question(case)
         row: dict[str, Any] = {"id": case.get("id"), "question": question,
                                "tags": ", ".join(case.get("tags") or []),
                                "gold": " | ".join(case.get("answers") or [])}
@@ -141,7 +149,7 @@ def markdown(results: dict[str, Any]) -> str:
             score = (got.get("metrics") or {}).get(metric) if metric else None
             mark = f" ({metric} {_cell(score)})" if metric else ""
             cells.append(_md_escape(_short(got.get("answer", ""))) + mark)
-        question = case.get("question") or " / ".join(case.get("turns") or [])
+        question = _question(case)
         lines.append(f"| {case.get('id')} | {_md_escape(_short(question))} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -170,7 +178,7 @@ figure img { width: 100%; height: auto; border: 1px solid var(--line); border-ra
              background: #fff; }
 figcaption { color: var(--muted); font-size: 13px; }
 .answer { white-space: pre-wrap; overflow-wrap: anywhere; min-width: 14rem; }
-.question { min-width: 12rem; overflow-wrap: anywhere; }
+.question { min-width: 12rem; overflow-wrap: anywhere; white-space: pre-wrap; }
 .gold { color: var(--muted); font-size: 13px; margin-top: .3rem; }
 .tag { display: inline-block; border: 1px solid var(--line); border-radius: 9px;
        padding: 0 .4rem; margin: .15rem .15rem 0 0; font-size: 12px; }
@@ -204,9 +212,7 @@ def _html_aggregate(results: dict[str, Any]) -> str:
 
 
 def _html_case(case: dict[str, Any], models: list[str], metric: str | None) -> str:
-    question = case.get("question")
-    if not question and case.get("turns"):
-        question = "\n".join(f"{i}. {t}" for i, t in enumerate(case["turns"], 1))
+    question = _question(case, "\n")
     tags = "".join(f"<span class='tag'>{_e(t)}</span>" for t in case.get("tags") or [])
     gold = case.get("answers") or []
     gold_html = f"<div class='gold'>gold: {_e(' | '.join(gold))}</div>" if gold else ""

@@ -54,14 +54,15 @@ def put_refusal(spec: AppSpec, reason: str | None, key_id: str, home: Path | Non
                 ) -> JSONResponse | None:
     """None when ``spec`` may be saved; else the 409 (or 422 for an empty reason) to answer.
     A reason records an override by the key."""
-    result = check(spec, home=home)
+    result = check(spec, home=home, where="APP_FOLDER")  # the client's copy of this spec
     if result.allowed:
         return None
     if reason is None:
         return JSONResponse({"error": {
             "type": "eval_gate", "reasons": result.reasons,
-            "message": result.message(f"Run the eval on this exact spec and save again, or add "
-                                      f"?{SKIP_PARAM}=REASON to publish anyway (recorded)")}},
+            "message": result.message(f"Run the eval on this exact spec (its app.yaml's folder) "
+                                      f"and save again, or add ?{SKIP_PARAM}=REASON to publish "
+                                      "anyway (recorded)")}},
             status_code=409)
     try:
         override(spec, by=f"key:{key_id}", reason=reason, home=home)

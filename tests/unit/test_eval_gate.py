@@ -144,7 +144,7 @@ def test_put_of_a_gated_version_is_refused_unless_overridden(tmp_path: Path) -> 
         assert refused.status_code == 409, refused.text
         error = refused.json()["error"]
         assert error["type"] == "eval_gate"
-        assert error["reasons"] == ["no eval of this version: run openbuilder eval gated"]
+        assert error["reasons"] == ["no eval of this version: run openbuilder eval APP_FOLDER"]
         assert "skip_eval_gate=REASON" in error["message"]
         assert [v["version"] for v in client.get("/apps/gated/versions", headers=auth).json()
                 ] == [1]

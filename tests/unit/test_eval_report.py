@@ -88,3 +88,16 @@ def test_case_rows_put_the_models_side_by_side() -> None:
     assert c4[f"{LOCAL} answer"] == "专业版每月20美元。" and c4[f"{LOCAL} answer_f1"] == 1.0
     assert c4[f"{REMOTE} error"] == "timeout: no answer within 30 s"
     assert c4["tags"] == "zh, pricing" and c4["gold"] == "每月20美元"
+
+
+def test_a_multi_turn_case_shows_its_turns(tmp_path: Path) -> None:
+    results = fake_results()
+    case = results["cases"][4]
+    case["turns"] = ["Tell me about the company", "Who founded it?"]
+    case["question"] = "Who founded it?"
+    write_reports(results, tmp_path)
+    assert "1. Tell me about the company\n2. Who founded it?" in (
+        tmp_path / "report.html").read_text()
+    assert "| c5 | 1. Tell me about the company / 2. Who founded it? |" in (
+        tmp_path / "report.md").read_text()
+    assert case_rows(results)[4]["question"] == "1. Tell me about the company / 2. Who founded it?"
