@@ -159,3 +159,21 @@ def test_run_an_eval_from_the_page_with_progress(app: Path, _isolated_home: Path
     assert bar.proto.value == 100 and bar.proto.text.startswith("2 of 2 cases")
     cases = at.dataframe[-1].value
     assert list(cases["id"]) == ["c1", "c2"] and "fake:echo answer" in cases.columns
+
+
+def test_runs_whose_folders_are_gone_are_listed_but_not_opened(app: Path,
+                                                                _isolated_home: Path) -> None:
+    import shutil
+
+    shutil.rmtree(_record(app, _isolated_home, "gated-1"))
+    at = _run("eval")
+    assert len(at.dataframe) == 1  # the past runs' summary only
+    assert "folders of these runs are gone" in _texts(at, "info")
+
+
+def test_running_without_a_model_is_refused(app: Path, _isolated_home: Path) -> None:
+    at = _run("eval")
+    at.multiselect(key="eval.models").set_value([])
+    next(b for b in at.button if b.label == "Run eval").click().run()
+    assert "Pick at least one model" in _texts(at, "error")
+    assert records.history("gated", _isolated_home) == []
