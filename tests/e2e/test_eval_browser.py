@@ -16,7 +16,7 @@ from tests.conftest import write_fake_app
 from tests.e2e import dom
 from tests.e2e.dom import Shots
 from tests.e2e.processes import UiProcess
-from tests.unit.helpers_eval import fake_results, write_run
+from tests.unit.helpers_eval_results import fake_results, write_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

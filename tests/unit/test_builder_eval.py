@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from framework.eval import records
 from framework.spec import load_spec
 from tests.conftest import write_fake_app
-from tests.unit.helpers_eval import LOCAL, REMOTE, fake_results, write_run
+from tests.unit.helpers_eval_results import LOCAL, REMOTE, fake_results, write_run
 
 GATED = "eval:\n  dataset: eval.jsonl\n  min:\n    answer_f1: 0.5\n"
 CASES = ('{"id": "c1", "question": "What is FAISS?", "answers": ["a library for similarity '

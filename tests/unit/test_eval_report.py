@@ -9,7 +9,7 @@ from pathlib import Path
 
 from framework.eval.plots import quality_metric
 from framework.eval.report import case_rows, markdown, write_reports
-from tests.unit.helpers_eval import LOCAL, REMOTE, fake_results
+from tests.unit.helpers_eval_results import LOCAL, REMOTE, fake_results
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
