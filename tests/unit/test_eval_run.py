@@ -196,3 +196,40 @@ def test_a_model_that_does_not_build_fails_its_cases_not_the_eval(tmp_path: Path
     assert error["kind"] == "error" and "local_only" in error["message"]
     unknown = cli_main("eval", str(app), "--dataset", str(_dataset(tmp_path)), "--models", "nope:x")
     assert unknown.returncode == 2 and "unknown provider 'nope'" in unknown.stderr
+
+
+def test_turns_are_asked_in_one_thread_and_the_last_answer_is_scored(tmp_path: Path) -> None:
+    app = write_fake_app(tmp_path / "app")
+    dataset = tmp_path / "turns.jsonl"
+    dataset.write_text(json.dumps({"id": "t", "turns": ["Hello there", "What is FAISS?"],
+                                   "answers": ["You asked: What is FAISS?"],
+                                   "doc_ids": ["faiss.md"]}) + "\n", encoding="utf-8")
+    results = run_eval(app, dataset, None, tmp_path / "run")
+    case = results["cases"][0]
+    assert case["turns"] == ["Hello there", "What is FAISS?"] and case["question"] == "What is FAISS?"
+    result = case["results"]["fake:echo"]
+    # fake:echo repeats the question and the earlier turns it saw: the history reached the model
+    assert result["answer"] == "You asked: What is FAISS? [1] Earlier you asked: Hello there"
+    assert result["metrics"]["answer_f1"] == pytest.approx(2 / 3)   # gold: all 5 of 10 tokens (P 1/2, R 1)
+    assert result["hits"][0] == "faiss.md" and result["metrics"]["mrr"] == 1.0
+    assert result["input_tokens"] > 100   # both turns' model calls are counted
+
+
+def test_retry_failed_runs_the_failed_cases_again(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    script = [{"status": 500}] * 4 + [{"text": "FAISS is a library for similarity search"}]
+    with ScriptedOpenAIServer(script) as server:
+        app = _app(tmp_path, server.base_url)
+        first = run_eval(app, None, [REMOTE_ID], tmp_path / "run")
+        assert first["aggregate"][REMOTE_ID]["errors"] == 4
+        assert "500" in _case(first, "faiss", REMOTE_ID)["error"]["message"]
+        done = cli_main("eval", str(app), "--models", REMOTE_ID, "--out", str(tmp_path / "run"),
+                        "--retry-failed", "--json")
+        assert done.returncode == 0, done.stderr
+        assert len(server.requests) == 8
+    again = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
+    assert again["aggregate"][REMOTE_ID]["errors"] == 0
+    assert _case(again, "faiss", REMOTE_ID)["metrics"]["exact_match"] == 1.0
+    lines = (tmp_path / "run" / "cases" / "openai_gpt-4o-mini.jsonl").read_text().splitlines()
+    assert len(lines) == 8   # the failures stay in the log; the newest line of a case wins
