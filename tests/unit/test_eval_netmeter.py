@@ -5,23 +5,12 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from framework.eval.netmeter import NetMeter, is_loopback_address
-
-
-def non_loopback_ip() -> str:
-    """This machine's own non-loopback IPv4 address (a UDP connect sends nothing)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("10.255.255.255", 1))
-            ip = str(probe.getsockname()[0])
-        except OSError:
-            ip = ""
-    if not ip or ip.startswith("127.") or ip == "0.0.0.0":
-        pytest.skip("this machine has no non-loopback IPv4 address to send to")
-    return ip
+from tests.unit.helpers_eval import certificate, non_loopback_ip
 
 
 class _Sink:
@@ -108,3 +97,35 @@ def test_meters_nest_and_the_socket_class_is_restored() -> None:
     (("example.com", 80), socket.AF_INET, False)])
 def test_loopback_addresses(address: object, family: int, loop: bool) -> None:
     assert is_loopback_address(address, family) is loop
+
+
+def test_tls_application_bytes_are_counted_once(tmp_path: Path) -> None:
+    import ssl
+
+    cert, key = certificate(tmp_path, "meter.test")
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    listener = socket.create_server((non_loopback_ip(), 0))
+    received: list[int] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with server_ctx.wrap_socket(conn, server_side=True) as tls:
+            total = 0
+            while data := tls.recv(65536):
+                total += len(data)
+            received.append(total)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    with NetMeter() as meter:
+        raw = socket.create_connection(listener.getsockname()[:2])
+        with client_ctx.wrap_socket(raw, server_hostname="meter.test") as tls:
+            tls.sendall(b"p" * 2000)
+            tls.send(b"q" * 500)
+    thread.join(timeout=10)
+    listener.close()
+    assert received == [2500]
+    # the plaintext handed to the TLS socket, once (OpenSSL's own handshake writes are not seen)
+    assert meter.remote == 2500

@@ -15,7 +15,7 @@ from framework.eval.runner import EvalRun, run_eval, spec_for_model
 from framework.spec.io import load_spec
 from framework.testing.openai_wire import ScriptedOpenAIServer
 from tests.conftest import cli_main, write_fake_app
-from tests.unit.test_eval_netmeter import non_loopback_ip
+from tests.unit.helpers_eval import non_loopback_ip
 
 pytest.importorskip("langchain_openai")
 
