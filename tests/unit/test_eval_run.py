@@ -34,6 +34,10 @@ REMOTE = ["FAISS is a library for similarity search [1]", "LangGraph runs statef
           "FAISS是一个向量库", "I'm sorry, I cannot answer that."]
 COST = (7 * 0.15 + 3 * 0.60) / 1e6   # presets.yaml gpt-4o-mini (USD per 1M), 7 in / 3 out a call
 REMOTE_ID = "openai:gpt-4o-mini"
+AGGREGATE_KEYS = {"cases", "hit_at_k", "mrr", "ndcg_at_10", "exact_match", "answer_f1", "semantic",
+                  "must_include", "judge", "cited", "cited_gold", "ttft_p50", "ttft_p95",
+                  "latency_p50", "latency_p95", "input_tokens", "output_tokens", "tokens_per_s",
+                  "cost_per_1k", "currency", "bytes_remote", "errors", "timeouts", "refusals"}
 
 
 def _dataset(tmp_path: Path) -> Path:
@@ -89,6 +93,14 @@ def test_remote_vs_fake_every_metric_cost_and_bytes(tmp_path: Path, remote: Any)
     assert results["models"] == [REMOTE_ID, "fake:echo"] and results["judge"] == "grader"
     assert results["dataset"]["cases"] == 4 and results["app"]["name"] == "eval_qa"
     assert len(remote.requests) == 4 and len(judge.requests) == 8
+    assert list(results) == ["app", "dataset", "models", "judge", "started", "finished",
+                             "aggregate", "by_tag", "cases"]          # the eval contract's keys
+    assert set(results["aggregate"][REMOTE_ID]) == AGGREGATE_KEYS
+    assert list(results["cases"][0]) == ["id", "question", "turns", "tags", "answers", "doc_ids",
+                                         "results"]
+    assert list(results["cases"][0]["results"][REMOTE_ID]) == [
+        "answer", "citations", "hits", "metrics", "ttft_s", "latency_s", "input_tokens",
+        "output_tokens", "cost", "bytes_remote", "error"]
 
     faiss = _case(results, "faiss", REMOTE_ID)
     assert faiss["hits"] == ["faiss.md", "langgraph.md"]      # the hash embedder's ranking
