@@ -157,6 +157,11 @@ def retrieval(hits: Sequence[str], gold: Sequence[str]) -> dict[str, float | Non
 
 # ---- citations ---------------------------------------------------------------------------------
 
+def without_markers(answer: str) -> str:
+    """The answer without its ``[n]`` citation markers (they are not compared with gold answers)."""
+    return " ".join(_MARKER.sub(" ", answer or "").split())
+
+
 def cited_docs(answer: str, citations: Sequence[dict[str, Any]]) -> list[str]:
     """The documents the answer cites with a valid ``[n]`` marker (a citation numbered n that the
     app marks as cited)."""

@@ -1,12 +1,13 @@
 """Count the bytes this process sends to hosts other than loopback, at the socket layer.
 
-``with NetMeter() as meter: ...`` patches ``socket.socket``'s ``send``, ``sendall``, ``sendto`` and
-``sendmsg`` and ``ssl.SSLSocket``'s (TLS bytes are counted as the plaintext handed to the socket)
-while the block runs; ``meter.remote`` is the byte count sent to non-loopback peers. The peer is
-``getpeername()`` (or ``sendto``'s address); loopback is 127.0.0.0/8, ``::1`` (also IPv4-mapped)
-and Unix sockets. A socket whose peer cannot be read is counted as remote: better to over-report
-that data left the machine. Every thread of the process is metered (asyncio and HTTP clients
-included); sockets that native code opens without Python (none of ours) are not seen.
+``with NetMeter() as meter: ...`` patches ``send``, ``sendall``, ``sendto`` and ``sendmsg`` of
+``socket.socket`` and ``ssl.SSLSocket`` while the block runs; ``meter.remote`` is the byte count
+sent to non-loopback peers. TLS counts the plaintext handed to the socket, once (the handshake,
+which OpenSSL writes itself, is not seen). The peer is ``getpeername()`` (or ``sendto``'s
+address); loopback is 127.0.0.0/8, ``::1`` (also IPv4-mapped) and Unix sockets. A socket whose
+peer cannot be read is counted as remote: better to over-report that data left the machine. Every
+thread of the process is metered (asyncio and HTTP clients included); sockets that native code
+uses without Python (none of ours) are not seen.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ class Scorer:
         return max(0.0, max(m.cosine(vectors[0], v) for v in vectors[1:]))
 
     def score(self, case: Case, result: dict[str, Any]) -> dict[str, Any]:
-        answer = result["answer"]
+        answer = m.without_markers(result["answer"])  # "[1]" is not part of what is said
         out: dict[str, Any] = {**m.retrieval(result["hits"], case.doc_ids),
                                "exact_match": m.exact_match(answer, case.answers),
                                "answer_f1": m.token_f1(answer, case.answers),
@@ -168,7 +168,8 @@ class Scorer:
                                "must_include": m.must_include(answer, case.must_include,
                                                               case.must_not_include),
                                "judge": None,
-                               **m.citation_metrics(answer, result["citations"], case.doc_ids)}
+                               **m.citation_metrics(result["answer"], result["citations"],
+                                                    case.doc_ids)}
         if self.judge is not None:
             out["judge"] = self.judge.score(case.question, answer, case.answers) \
                 if answer.strip() else 0.0
