@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,14 @@ def _app(folder: Path, name: str = "gated", extra: str = GATED) -> AppSpec:
     return load_spec(folder / name / "app.yaml")[0]
 
 
-def _evaluated(spec: AppSpec, home: Path, **scores: float | None) -> None:
+def _evaluated(spec: AppSpec, home: Path, **scores: Any) -> None:
+    """A finished eval of ``spec`` on its own model (None: a metric the run could not measure)."""
     records.record_run(spec, home / "run", {spec.model.id: dict(scores)}, home=home)
 
 
 def test_apps_without_minimums_are_not_gated(tmp_path: Path) -> None:
-    for extra in ("", "eval:\n  dataset: eval.jsonl\n"):
-        spec = _app(tmp_path / extra.count("\n").__str__(), extra=extra)
+    for i, extra in enumerate(("", "eval:\n  dataset: eval.jsonl\n")):
+        spec = _app(tmp_path / str(i), extra=extra)
         result = check(spec, home=tmp_path)
         assert result.ok and not result.gated and result.allowed and not result.reasons
 
@@ -136,7 +138,7 @@ def test_put_of_a_gated_version_is_refused_unless_overridden(tmp_path: Path) -> 
     write_fake_app(apps / "gated", name="gated")  # served ungated at first
     key = create_key(home, "gated", scope="edit")
     settings = ServerSettings(apps_dir=apps, data_dir=home / "server", eval_home=home)
-    spec = load_spec(_app(tmp_path / "new") and tmp_path / "new" / "gated" / "app.yaml")[0]
+    spec = _app(tmp_path / "new")  # the same app, now with eval.min
     body = spec.model_dump(mode="json")
     auth = {"Authorization": f"Bearer {key}"}
     with TestClient(create_app(settings)) as client:
