@@ -16,6 +16,7 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── InputError              an argument or file that cannot be used (empty question, ...)
      │    │    ├── ResumeError         --resume on a thread that is not waiting for anything
      │    │    ├── UnknownRunError     a run id the trace store does not have: 404
+     │    │    ├── DatasetError        an eval test set line that cannot be used (file, line, field)
      │    │    ├── VersionConflictError  a save based on a version that is no longer the latest: 409
      │    │    ├── SkipFile            a file ingestion cannot load; reported, then skipped (rag.formats)
      │    │    ├── ExpressionError     an expression outside the safe language (agents.expressions)
@@ -259,6 +260,16 @@ class UnknownRunError(InputError, LookupError):
 class TraceStoreError(OpenBuilderError):
     """A trace store that cannot be opened or set up. Runs never see it: the background writer
     logs it and drops the trace."""
+class DatasetError(InputError):
+    """A line of an eval test set (JSONL or CSV) that cannot be used; ``file``, ``line`` (1-based)
+    and ``field`` say where."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field = file, line, field
+        where = file + (f":{line}" if line else "")
+        what = f" field {field!r}:" if field else ""
+        super().__init__(f"{where}:{what} {message}")
 
 
 class ResumeError(InputError):

@@ -29,7 +29,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
               PageInfo("tools", "Tools", ":material/build:", "tools"),
               PageInfo("workflow", "Workflow", ":material/account_tree:", "workflow")],
     "Test": [PageInfo("playground", "Playground", ":material/chat:", "playground"),
-             PageInfo("runs", "Runs", ":material/history:", "runs")],
+             PageInfo("runs", "Runs", ":material/history:", "runs"),
+             PageInfo("eval", "Eval", ":material/science:", "eval")],
     "Ship": [PageInfo("versions", "Versions", ":material/difference:", "versions"),
              PageInfo("publish", "Publish", ":material/rocket_launch:", "publish")],
 }

@@ -69,6 +69,9 @@ def register(sub: Any) -> None:
     p.add_argument("--postgres", default=None, metavar="URL",
                    help="keep every app's threads in PostgreSQL (servers can then share them)")
     add_trace_arguments(p)
+    p.add_argument("--skip-eval-gate", default=None, metavar="REASON",
+                   help="serve apps whose eval.min minimums are not met by their latest eval "
+                        "(the publish gate); the reason is recorded in DATA/evals/APP.jsonl")
     add_policy_arguments(p)
     p.set_defaults(func=cmd_serve)
 
@@ -130,6 +133,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.postgres:
         settings.postgres_url = args.postgres
     api = create_app(settings)
+    _publish_gate(api, args.skip_eval_gate)
     start_serving(api, settings, args)
     uvicorn.run(api, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _publish_gate(api: Any, skip_reason: str | None) -> None:
+    """Refuse to serve gated apps that fail their eval, unless ``--skip-eval-gate`` (recorded)."""
+    import getpass
+    import sys
+
+    from framework.eval.gate import override
+    from framework.server.eval_gate import failing, refusal_text
+
+    found = failing(api.state.store, api.state.settings.eval_home)
+    if not found:
+        return
+    if skip_reason is None:
+        api.state.store.close()
+        api.state.owners.close()
+        raise InputError(refusal_text(found))
+    for spec, result, _ in found:
+        override(spec, by=f"cli:{getpass.getuser()}", reason=skip_reason,
+                 home=api.state.settings.eval_home)
+        print(f"warning: serving {spec.name!r} without meeting its eval minimums "
+              f"(--skip-eval-gate, recorded): {'; '.join(result.reasons)}", file=sys.stderr)

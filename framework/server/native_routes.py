@@ -6,11 +6,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from framework.errors import ServerPolicyError
 from framework.server.auth import AppKey, EditKey, Key
+from framework.server.eval_gate import put_refusal
 from framework.server.keys import ApiKey
 from framework.server.owners import require_owner, thread_for_run
 from framework.server.policy import check, knowledge_folders
@@ -58,14 +59,23 @@ def _check_policy(store: Any, spec: AppSpec, key: ApiKey) -> None:
         raise HTTPException(403, f"the server policy refuses this spec: {exc}") from exc
 
 
-@router.put("/{name}", response_model=AppSaved, responses={422: {"model": ErrorResponse}})
-def put_app(name: str, spec: AppSpec, request: Request,
-            key: EditKey) -> AppSaved:
-    """Save a new version (an edit key or an admin key; checked against the server policy)."""
+@router.put("/{name}", response_model=AppSaved, responses={409: {"model": ErrorResponse},
+                                                            422: {"model": ErrorResponse}})
+def put_app(name: str, spec: AppSpec, request: Request, key: EditKey,
+            skip_eval_gate: str | None = Query(
+                None, max_length=500,
+                description="publish although the app's eval minimums are not met; the reason "
+                            "is recorded with the version")) -> AppSaved | JSONResponse:
+    """Save a new version (an edit key or an admin key; checked against the server policy and,
+    for apps with ``eval.min``, the publish gate: 409 when the latest eval of this exact spec
+    is missing or below its minimums)."""
     if spec.name != name:
         raise HTTPException(422, f"spec name {spec.name!r} does not match the URL's {name!r}")
     store = request.app.state.store
     _check_policy(store, spec, key)
+    refused = put_refusal(spec, skip_eval_gate, key.key_id, request.app.state.settings.eval_home)
+    if refused is not None:
+        return refused
     version = store.save(spec)
     return AppSaved(name=name, version=version)
 

@@ -37,6 +37,8 @@ class ServerSettings:
     # may start MCP servers as programs here.
     allow_tool_hosts: list[str] = field(default_factory=list)
     allow_mcp_command: bool = False
+    # Where eval records are read for the publish gate (DATA/evals/APP.jsonl).
+    eval_home: Path = field(default_factory=data_home)
 
     def __post_init__(self) -> None:
         self.apps_dir = Path(self.apps_dir)

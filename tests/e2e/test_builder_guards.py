@@ -163,7 +163,7 @@ def test_every_page_at_phone_width_in_dark_mode(builder: UiProcess, browser: Any
             "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
         channels = [int(c) for c in background[background.index("(") + 1:-1].split(",")[:3]]
         assert max(channels) < 80, f"the system is dark but the builder is not: {background}"
-        for title in ("Apps", "Editor", "Knowledge", "Tools", "Workflow", "Playground", "Runs",
+        for title in ("Apps", "Editor", "Knowledge", "Tools", "Workflow", "Playground", "Runs", "Eval",
                       "Versions", "Publish"):
             dom.visit(phone, title, "pocket")
             dom.close_sidebar(phone)

@@ -50,7 +50,7 @@ def test_navigation_titles_and_entry_points(apps_dir: Path) -> None:
 
     titles = {s: [p.title for p in pages] for s, pages in SECTIONS.items()}
     assert titles == {"Build": ["Apps", "Editor", "Knowledge", "Tools", "Workflow"],
-                      "Test": ["Playground", "Runs"], "Ship": ["Versions", "Publish"]}
+                      "Test": ["Playground", "Runs", "Eval"], "Ship": ["Versions", "Publish"]}
     for page in (p for pages in SECTIONS.values() for p in pages):  # every page module exists
         assert (ROOT / "framework" / "builder" / "pages" / f"{page.module}.py").is_file()
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30).run()

@@ -74,6 +74,46 @@ def _server(name: str, key: str | None) -> None:
         st.caption(f":material/cloud_off: {status.detail}")
 
 
+def _gate(app: LoadedApp) -> bool:
+    """The eval gate's status; False (and the rest of the page hidden) while a gated version is
+    below its minimums and no override was recorded for it."""
+    st.subheader("Eval gate")
+    result = service().gate(app)
+    if not result.gated:
+        st.caption(":material/lock_open: Not gated: set eval.min (e.g. answer_f1: 0.5) in the "
+                   "Editor to require an eval of each version before it is published.")
+        return True
+    if result.ok:
+        st.success("This version meets its eval minimums.", icon=":material/verified:")
+        return True
+    if result.overridden is not None:
+        done = result.overridden.override or {}
+        st.warning(f"Published without meeting its eval minimums: override by "
+                   f"{done.get('by', '?')}, reason: {done.get('reason', '?')}. Still failing: "
+                   + "; ".join(result.reasons), icon=":material/gpp_maybe:")
+        return True
+    st.error("Not published: this version does not meet its eval minimums. "
+             + "; ".join(result.reasons) + ". Run the eval on the Eval page (or "
+             f"`openbuilder eval {app.base_dir}`).", icon=":material/gpp_bad:")
+    from framework.builder.nav import link
+
+    link("Eval", label="Open the Eval page")
+    skip = st.checkbox("Publish anyway (skip the eval gate; recorded)", key="publish.gate.skip")
+    if skip:
+        reason = st.text_input("Reason (recorded with this version)", key="publish.gate.reason",
+                               max_chars=500, placeholder="e.g. hotfix; eval tomorrow")
+        if st.button("Record the override and publish", key="publish.gate.go",
+                     icon=":material/rule:", type="primary"):
+            try:
+                service().skip_gate(app, reason or "")
+            except Exception as exc:  # noqa: BLE001
+                show_error(exc, "recording the override")
+                return False
+            st.toast("Override recorded", icon=":material/rule:")
+            st.rerun()
+    return False
+
+
 def render() -> None:
     st.title("Publish")
     now = state.require_app()
@@ -84,6 +124,8 @@ def render() -> None:
         app = state.services().apps.load(now.name)
     except Exception as exc:  # noqa: BLE001
         show_error(exc, "loading the app")
+        return
+    if not _gate(app):
         return
     _downloads(app)
     key = _key(now.name)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.builder.services.apps import LoadedApp, yaml_text
+from framework.eval.gate import GateResult
+from framework.eval.records import EvalRecord
 from framework.settings import variable
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -78,6 +80,22 @@ class PublishService:
         return (f"curl -s {self.base_url(port)}/v1/chat/completions "
                 f"-H 'Authorization: Bearer {key or KEY_PLACEHOLDER}' "
                 f"-H 'Content-Type: application/json' -d {shlex.quote(body)}")
+
+    def gate(self, app: LoadedApp) -> GateResult:
+        """The publish gate for the app's saved version (:func:`framework.eval.gate.check`)."""
+        from framework.eval.gate import check
+
+        return check(app.spec, home=self.home, where=str(app.base_dir))
+
+    def skip_gate(self, app: LoadedApp, reason: str, by: str | None = None) -> EvalRecord:
+        """Publish without meeting the minimums: recorded with ``by`` (default
+        ``builder:USER``) and ``reason`` (``InputError`` when empty)."""
+        import getpass
+
+        from framework.eval.gate import override
+
+        return override(app.spec, by=by or f"builder:{getpass.getuser()}", reason=reason,
+                        home=self.home)
 
     def probe(self, name: str, key: str | None = None, port: int = DEFAULT_PORT,
               timeout: float = 0.5) -> ServerStatus:
