@@ -33,7 +33,8 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    │                           model stack may retry or fall back; see RunTimeoutError
      │    ├── ModelConnectionError    a model server that cannot be reached
      │    ├── ModelServerError        a server that answered an error status (429, 5xx) or garbage
-     │    └── ToolCallError           a tool call that did not parse, even after one retry
+     │    ├── ToolCallError           a tool call that did not parse, even after one retry
+     │    └── FakeModelCalled         ``fake:fail`` was called: a test's run reached a model (m)
      ├── ModelRetry                  the model called a tool wrongly; it is told how and tries
      │                                again (tools.errors; a LangChain ToolException)
      ├── KnowledgeBaseError          an index or document store that cannot be used

@@ -19,7 +19,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from framework.errors import UnknownNameError
+from framework.errors import ModelError, UnknownNameError
 from framework.providers.base import attach_profile
 
 
@@ -38,7 +38,7 @@ def _echo(messages: Sequence[BaseMessage]) -> str:
     return answer
 
 
-class FakeModelCalled(RuntimeError):
+class FakeModelCalled(ModelError):
     """``fake:fail`` was called."""
 
 
