@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo setup dev browser graphviz sandbox prepare ui test test-fast lint typecheck clean
+.PHONY: demo setup dev browser graphviz sandbox cjkfont prepare ui test test-fast lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ $(VENV)/.setup-dev: pyproject.toml $(LLAMA_WHEEL) | $(BIN)/python
 
 setup: $(VENV)/.setup-all
 
-dev: $(VENV)/.setup-dev browser graphviz sandbox
+dev: $(VENV)/.setup-dev browser graphviz sandbox cjkfont
 
 # Headless Chromium from Debian's packages for the browser test of the builder (root only).
 browser:
@@ -53,6 +53,13 @@ sandbox:
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) \
 	  || echo "note: bubblewrap not installed; the code tool will refuse to run (apt-get install bubblewrap)"; }
+
+# A CJK font from Debian's packages: Chinese labels in eval plots and pages (root only).
+cjkfont:
+	@[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei) \
+	  || echo "note: no CJK font; Chinese text in plots shows as boxes (apt-get install fonts-wqy-microhei)"; }
 
 # Graphviz's dot from Debian's packages: `openbuilder graph APP --png FILE` draws offline (root only).
 graphviz:
@@ -75,13 +82,18 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
+# Test files run in parallel, one file per worker at a time (pytest-xdist; TEST_WORKERS=0 runs
+# them in this process).
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The edit loop: lint and every test not marked slow (no real models, no extra processes).
 test-fast: dev
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_PARALLEL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

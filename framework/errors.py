@@ -16,6 +16,7 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── InputError              an argument or file that cannot be used (empty question, ...)
      │    │    ├── ResumeError         --resume on a thread that is not waiting for anything
      │    │    ├── DatasetError        an eval test set line that cannot be used (file, line, field)
+     │    │    ├── UnknownRunError     a run id the trace store does not have: 404
      │    │    ├── VersionConflictError  a save based on a version that is no longer the latest: 409
      │    │    ├── SkipFile            a file ingestion cannot load; reported, then skipped (rag.formats)
      │    │    ├── ExpressionError     an expression outside the safe language (agents.expressions)
@@ -44,6 +45,7 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── MissingToolError        the model kept calling a tool that does not exist
      │    ├── ToolFailedError         a tool failed, not the model's fault (given to the model)
      │    └── RunCancelled            the caller cancelled the run (an HTTP client went away)
+     ├── TraceStoreError             a trace store that cannot be opened (never raised into a run)
      └── BusyError                   the server cannot take this request now: 503, retry later
           ├── AppBusyError            the app is being built, or too many builds are running
           └── QueueFull               too many requests wait for an in-process model
@@ -261,6 +263,15 @@ class DatasetError(InputError):
         where = file + (f":{line}" if line else "")
         what = f" field {field!r}:" if field else ""
         super().__init__(f"{where}:{what} {message}")
+
+
+class UnknownRunError(InputError, LookupError):
+    """A run id the trace store does not have (``openbuilder runs show``; the server's 404)."""
+
+
+class TraceStoreError(OpenBuilderError):
+    """A trace store that cannot be opened or set up. Runs never see it: the background writer
+    logs it and drops the trace."""
 
 
 class ResumeError(InputError):

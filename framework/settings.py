@@ -58,6 +58,24 @@ class Settings(BaseSettings):
     auth_failures: int = Field(20, description=(
         "server: failed authentications per client address and window before 429 (0: no throttle)"))
     auth_window: int = Field(60, description="server: the authentication-failure window in seconds")
+    traces: bool = Field(True, description=(
+        "record a trace (spans) of every app run in the trace store; `off` turns tracing off"))
+    trace_content: bool = Field(True, description=(
+        "keep prompts, answers, documents and tool arguments in the local trace store; `off` "
+        "keeps timings, tokens, costs and ids only"))
+    trace_store: str | None = Field(None, description=(
+        "where traces are kept: a SQLite file or a postgresql:// URL; default "
+        "`$OPENBUILDER_HOME/traces.sqlite` (`serve --postgres` uses its database)"))
+    trace_retention_days: float = Field(30.0, description=(
+        "traces older than this many days are deleted as new runs are written"), gt=0)
+    trace_max_runs: int = Field(10_000, description=(
+        "the trace store keeps at most this many runs (the oldest go first)"), gt=0)
+    otlp_endpoint: str | None = Field(None, description=(
+        "send every run's spans to this OpenTelemetry collector (OTLP/HTTP, e.g. "
+        "`http://127.0.0.1:4318`), redacted; `serve --otlp` overrides"))
+    otlp_content: bool = Field(False, description=(
+        "also export prompts, answers, documents and tool arguments over OTLP (redacted); "
+        "off by default"))
 
 
 def settings() -> Settings:

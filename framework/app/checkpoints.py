@@ -135,6 +135,9 @@ def _tokens(value: str) -> list[str]:
     return pairs + ([rest] if rest else [])
 
 
+SETUP_LOCK = "openbuilder-checkpoint-setup:"
+
+
 def postgres_schema(app_name: str) -> str:
     """Each app's checkpoints live in a schema of their own, so thread ids never collide."""
     return "openbuilder_" + "".join(c if c.isalnum() else "_" for c in app_name.lower())
@@ -195,13 +198,19 @@ def postgres_checkpointer(url: str | None = None,
                           "pip install 'openbuilder[postgres]'") from exc
     target = postgres_url(url)
     conn = postgres_connect(target)
+    schema = postgres_schema(app_name) if app_name else "public"
     try:
-        if app_name:
-            schema = postgres_schema(app_name)
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            conn.execute(f'SET search_path TO "{schema}"')
-        saver = PostgresSaver(conn)
-        saver.setup()
+        # Several servers (or test workers) starting at once would race on CREATE SCHEMA and on
+        # the saver's migrations; a session advisory lock per schema lets one set up at a time.
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (SETUP_LOCK + schema,))
+        try:
+            if app_name:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.execute(f'SET search_path TO "{schema}"')
+            saver = PostgresSaver(conn)
+            saver.setup()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (SETUP_LOCK + schema,))
     except psycopg.Error as exc:
         conn.close()
         raise ConfigError(f"checkpoints: cannot set up the checkpoint tables in PostgreSQL at "

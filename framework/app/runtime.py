@@ -25,6 +25,8 @@ from framework.errors import AppRunError, InputError, RunCancelled
 from framework.providers.base import CHARGE_KEY, LOCAL_CURRENCY
 from framework.providers.wrappers import RETRY_EVENT
 from framework.spec.models import AppSpec
+from framework.tracing import RUN_ID_KEY, RunTrace, end_run, start_run
+from framework.tracing.redact import references_in
 
 __all__ = ["Answer", "App", "Event"]
 
@@ -38,6 +40,8 @@ class Answer:
     thread_id: str
     model: str = ""
     interrupt: dict[str, Any] | None = None
+    run_id: str | None = None
+    """This run's trace (``openbuilder runs show RUN_ID``); None when tracing is off."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +81,7 @@ class App:
         self.answer_nodes = set(answer_nodes)
         self._closers = closers
         self.models: list[Any] = []  # the chat models built for it (the server reads them)
+        self._trace_refs: list[str] | None = None  # env: references in the spec (redacted)
 
     @property
     def name(self) -> str:
@@ -164,26 +169,48 @@ class App:
                              f"{thread} --resume approve|reject|continue) or use a new thread")
 
     def _run(self, inputs: Any, thread: str, *, tokens: bool = True,
-             cancel: threading.Event | None = None) -> Iterator[Event]:
+             cancel: threading.Event | None = None,
+             checkpoint_id: str | None = None) -> Iterator[Event]:
         usage = UsageCounter()
         callbacks: list[Any] = [usage] if cancel is None else [usage, _CancelOnSignal(cancel)]
+        trace = self._start_trace(inputs, thread)
+        if trace is not None:
+            callbacks.append(trace)
         deadline = Deadline.after(self.spec.limits.timeout)
         config = self._config(thread, callbacks, deadline)
+        if trace is not None:  # each checkpoint names the run that wrote it (runs replay)
+            config["metadata"] = {RUN_ID_KEY: trace.run_id}
+        if checkpoint_id:  # a replay: run on from this checkpoint (a fork of the thread)
+            config["configurable"]["checkpoint_id"] = checkpoint_id
         mapper = EventMapper(self.answer_nodes)
         try:
-            modes = ["tasks", "updates", "messages", "custom"] if tokens else ["updates"]
-            for mode, payload in self._stream_graph(inputs, config, modes):
+            try:
+                modes = ["tasks", "updates", "messages", "custom"] if tokens else ["updates"]
+                for mode, payload in self._stream_graph(inputs, config, modes):
+                    yield from usage.retry_events()
+                    yield from mapper.map(mode, payload)
+                    self._check_limits(thread, usage, deadline)
                 yield from usage.retry_events()
-                yield from mapper.map(mode, payload)
-                self._check_limits(thread, usage, deadline)
-            yield from usage.retry_events()
-        except AppRunError as exc:
-            if isinstance(exc, RunCancelled):  # no one is listening
+            except AppRunError as exc:
+                if isinstance(exc, RunCancelled):  # no one is listening
+                    raise
+                yield Event("error", {"type": type(exc).__name__, "message": str(exc),
+                                      "transcript": exc.transcript})
                 raise
-            yield Event("error", {"type": type(exc).__name__, "message": str(exc),
-                                  "transcript": exc.transcript})
+            yield from self._finish(thread, usage, streamed=mapper.streamed, trace=trace)
+        except BaseException as exc:
+            cancelled = isinstance(exc, RunCancelled | GeneratorExit | KeyboardInterrupt)
+            end_run(trace, "cancelled" if cancelled else "error", usage=_usage(usage),
+                    error=None if isinstance(exc, GeneratorExit) else exc, wait=not cancelled)
             raise
-        yield from self._finish(thread, usage, streamed=mapper.streamed)
+
+    def _start_trace(self, inputs: Any, thread: str) -> RunTrace | None:
+        if self._trace_refs is None:
+            self._trace_refs = references_in(self.spec.model_dump())
+        refs = self._trace_refs
+        question = inputs.get("question") if isinstance(inputs, dict) else None
+        return start_run(app=self.name, app_version=self.spec.version, thread_id=thread,
+                         model_id=self.model_id, question=question, references=refs)
 
     def _stream_graph(self, inputs: Any, config: dict[str, Any],
                       modes: list[str]) -> Iterator[Any]:
@@ -215,7 +242,8 @@ class App:
                            "its last step is saved: resume it with --resume continue",
                            self._transcript({"configurable": {"thread_id": thread}}))
 
-    def _finish(self, thread: str, usage: Any, streamed: bool = True) -> Iterator[Event]:
+    def _finish(self, thread: str, usage: Any, streamed: bool = True,
+                trace: RunTrace | None = None) -> Iterator[Event]:
         values = self._snapshot(thread).values
         totals = _usage(usage) if usage.total else {
             **{k: int(values.get("usage", {}).get(k, 0))
@@ -229,7 +257,9 @@ class App:
             yield Event("interrupt", {**waiting, "thread_id": thread})
         answer = Answer(answer="" if waiting else values.get("answer", ""),
                         citations=[] if waiting else values.get("citations", []), usage=totals,
-                        thread_id=thread, model=self.model_id, interrupt=waiting)
+                        thread_id=thread, model=self.model_id, interrupt=waiting,
+                        run_id=trace.run_id if trace is not None else None)
+        end_run(trace, "interrupted" if waiting else "ok", usage=totals, answer=answer.answer)
         yield Event("answer", answer.as_dict())
 
     def history(self, thread_id: str) -> list[Any]:

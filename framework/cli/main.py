@@ -12,6 +12,7 @@ from framework.cli import kb as kb_cmd
 from framework.cli import mcp as mcp_cmd
 from framework.cli import models as models_cmd
 from framework.cli import run as run_cmd
+from framework.cli import runs as runs_cmd
 from framework.cli import serve as serve_cmd
 from framework.cli import spec as spec_cmd
 from framework.cli import tools as tools_cmd
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run_cmd.register(sub)
+    runs_cmd.register(sub)
     kb_cmd.register(sub)
     ui_cmd.register(sub)
     serve_cmd.register(sub)
