@@ -15,6 +15,7 @@ live where they are raised, marked ``(module)``. Modules that raise a class re-e
      │    ├── MissingSecretError      a secret reference whose variable is not set
      │    ├── InputError              an argument or file that cannot be used (empty question, ...)
      │    │    ├── ResumeError         --resume on a thread that is not waiting for anything
+     │    │    ├── DatasetError        an eval test set line that cannot be used (file, line, field)
      │    │    ├── VersionConflictError  a save based on a version that is no longer the latest: 409
      │    │    ├── SkipFile            a file ingestion cannot load; reported, then skipped (rag.formats)
      │    │    ├── ExpressionError     an expression outside the safe language (agents.expressions)
@@ -248,6 +249,18 @@ class VersionConflictError(InputError):
 
 class ToolRefusedError(PolicyError):
     """A guard refused a tool call before anything was sent, run or written."""
+
+
+class DatasetError(InputError):
+    """A line of an eval test set (JSONL or CSV) that cannot be used; ``file``, ``line`` (1-based)
+    and ``field`` say where."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field = file, line, field
+        where = file + (f":{line}" if line else "")
+        what = f" field {field!r}:" if field else ""
+        super().__init__(f"{where}:{what} {message}")
 
 
 class ResumeError(InputError):

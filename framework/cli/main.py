@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from framework.cli import eval as eval_cmd
 from framework.cli import export as export_cmd
 from framework.cli import kb as kb_cmd
 from framework.cli import mcp as mcp_cmd
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(sub)
     tools_cmd.register(sub)
     mcp_cmd.register(sub)
+    eval_cmd.register(sub)
     return parser
 
 

@@ -13,6 +13,8 @@ Each request to ``/v1/chat/completions`` takes the next step of the script (the 
 step is an error status.
 
 ``server.requests`` keeps every request body; ``server.connections`` counts accepted connections.
+``python -m framework.testing.openai_wire HOST SCRIPT_JSON`` serves in its own process: it prints
+the base URL on one line and stops when its standard input closes.
 """
 
 from __future__ import annotations
@@ -151,17 +153,20 @@ class ScriptedOpenAIServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, script: list[dict[str, Any]]) -> None:
+    def __init__(self, script: list[dict[str, Any]], host: str = "127.0.0.1") -> None:
+        """``host``: the address to listen on (a non-loopback one makes the client's traffic
+        leave loopback, for tests that measure it)."""
         self.script = list(script) or [{"text": "ok"}]
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
         self._lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((host, 0), _Handler)
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+        host = str(self.server_address[0])
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.server_address[1]}/v1"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
@@ -186,3 +191,14 @@ class ScriptedOpenAIServer(ThreadingHTTPServer):
     def __exit__(self, *exc: Any) -> None:
         self.shutdown()
         self.server_close()
+
+
+def main(argv: list[str]) -> None:
+    """``HOST SCRIPT_JSON``: serve until standard input closes (tests run it as a child process)."""
+    with ScriptedOpenAIServer(json.loads(argv[1]), host=argv[0]) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a child process by tests
+    main(sys.argv[1:])
