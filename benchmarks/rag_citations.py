@@ -69,11 +69,11 @@ def main(argv: list[str]) -> None:
         for model in results["models"]:
             rows.append({"run": folder, "model": model, **stats(results, model, k)})
     keys = [key for key in rows[0] if key not in ("run", "model")]
-    print("run".ljust(18) + "".join(key.rjust(23) for key in keys))
-    for row in rows:
-        print(Path(row["run"]).name.ljust(18)
-              + "".join(f"{row[key]:.3f}".rjust(23) if isinstance(row[key], float)
-                        else str(row[key]).rjust(23) for key in keys))
+    print("".ljust(24) + "".join(Path(row["run"]).name[:14].rjust(15) for row in rows))
+    for key in keys:
+        cells = (f"{row[key]:.3f}" if isinstance(row[key], float) else str(row[key])
+                 for row in rows)
+        print(key.ljust(24) + "".join(cell.rjust(15) for cell in cells))
     print(json.dumps(rows, indent=1))
 
 
