@@ -48,8 +48,13 @@ class EventMapper:
             yield Event("token", {"text": chunk.text, "node": node})
 
     def _custom(self, payload: Any) -> Iterator[Event]:
-        """Events a node wrote itself (tool calls inside a supervisor's agents)."""
-        if isinstance(payload, dict) and payload.get("event") in ("tool_call", "tool_result"):
+        """Events a node wrote itself (tool calls inside a supervisor's agents; text an answer
+        node added after the model's tokens, such as the rag graph's inferred citation markers)."""
+        if (isinstance(payload, dict) and payload.get("event") == "token"
+                and payload.get("node") in self.answer_nodes and payload.get("text")):
+            self.streamed = True
+            yield Event("token", {"text": str(payload["text"]), "node": payload["node"]})
+        elif isinstance(payload, dict) and payload.get("event") in ("tool_call", "tool_result"):
             data = {k: jsonable(v) for k, v in payload.items() if k != "event"}
             yield Event(payload["event"], data)
 

@@ -148,7 +148,7 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     return [
         "from pathlib import Path  # noqa: E402",
         "from framework import KnowledgeBase  # noqa: E402",
-        "from framework.agents.rag import answer_prompt, citations_for, retrieval_query  # noqa: E402",
+        "from framework.agents.rag import answer_prompt, finish_answer, retrieval_query  # noqa: E402",
         "from framework.paths import subdir  # noqa: E402",
         f"KNOWLEDGE = {kbs!r}  # folders relative to APP_DIR",
         f"APP_DIR = Path({app_dir!r})  # the folder of the exported app.yaml",
@@ -187,10 +187,11 @@ def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
         "        hits = state.get('hits', [])",
         "        # retrieved text goes in <document> blocks; the system prompt says it is data",
         "        prompt = answer_prompt(SYSTEM_PROMPT, history, hits, state['question'])",
-        "        text = model.invoke(prompt).text.strip()",
+        "        # markers the model did not write are appended as inferred citations",
+        "        text, citations = finish_answer(model.invoke(prompt).text.strip(), hits)",
         "        return {'messages': [HumanMessage(content=state['question']), "
         "AIMessage(content=text)],",
-        "                'answer': text, 'citations': citations_for(text, hits)}",
+        "                'answer': text, 'citations': citations}",
         "",
         "    graph = StateGraph(State)",
         "    graph.add_node('retrieve', retrieve)",
