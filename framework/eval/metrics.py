@@ -162,19 +162,26 @@ def without_markers(answer: str) -> str:
     return " ".join(_MARKER.sub(" ", answer or "").split())
 
 
-def cited_docs(answer: str, citations: Sequence[dict[str, Any]]) -> list[str]:
+def cited_docs(answer: str, citations: Sequence[dict[str, Any]], *,
+               by_model: bool = False) -> list[str]:
     """The documents the answer cites with a valid ``[n]`` marker (a citation numbered n that the
-    app marks as cited)."""
+    app marks as cited); ``by_model`` leaves out markers the rag answer step inferred."""
     marks = {int(m) for m in _MARKER.findall(answer or "")}
     return unique(doc_key(c) for c in citations
-                  if c.get("cited", True) and c.get("index") in marks)
+                  if c.get("cited", True) and c.get("index") in marks
+                  and not (by_model and c.get("inferred")))
 
 
 def citation_metrics(answer: str, citations: Sequence[dict[str, Any]],
                      gold: Sequence[str]) -> dict[str, float | None]:
+    """``cited``: the answer carries a valid marker (written by the model or inferred by the
+    answer step); ``cited_by_model``: one the model wrote itself; ``cited_gold``: a cited source
+    is a gold one."""
     docs = cited_docs(answer, citations)
     cited_gold = None if not gold else float(any(_gold_of(d, gold) for d in docs))
-    return {"cited": 1.0 if docs else 0.0, "cited_gold": cited_gold}
+    by_model = cited_docs(answer, citations, by_model=True)
+    return {"cited": 1.0 if docs else 0.0, "cited_by_model": 1.0 if by_model else 0.0,
+            "cited_gold": cited_gold}
 
 
 # ---- numbers -----------------------------------------------------------------------------------

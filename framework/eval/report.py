@@ -18,8 +18,8 @@ from framework.eval import plots
 from framework.eval.plots import quality_metric
 
 COLUMNS = ("answer_f1", "exact_match", "semantic", "must_include", "judge", "hit_at_k", "mrr",
-           "ndcg_at_10", "cited", "cited_gold", "ttft_p50", "latency_p50", "latency_p95",
-           "tokens_per_s", "bytes_remote", "errors", "timeouts", "refusals")
+           "ndcg_at_10", "cited", "cited_by_model", "cited_gold", "ttft_p50", "latency_p50",
+           "latency_p95", "tokens_per_s", "bytes_remote", "errors", "timeouts", "refusals")
 CASE_METRICS = ("answer_f1", "exact_match", "hit_at_k", "must_include", "judge")
 ANSWER_CHARS_MD = 160  # answers in report.md are cut to this (the HTML shows them whole)
 

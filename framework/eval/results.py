@@ -12,7 +12,7 @@ from framework.errors import InputError
 from framework.eval.metrics import mean, percentile
 
 QUALITY = ("hit_at_k", "mrr", "ndcg_at_10", "exact_match", "answer_f1", "semantic",
-           "must_include", "judge", "cited", "cited_gold")
+           "must_include", "judge", "cited", "cited_by_model", "cited_gold")
 """Per-case metrics (each 0..1 or null), averaged into the aggregate and the tag tables."""
 LOWER_IS_BETTER = frozenset({"ttft_p50", "ttft_p95", "latency_p50", "latency_p95", "cost_per_1k",
                              "bytes_remote", "errors", "timeouts", "refusals", "input_tokens",
@@ -49,6 +49,7 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for metric in QUALITY:
         out[metric] = mean(r["metrics"].get(metric) for r in results)
     out["cited"] = out["cited"] or 0.0
+    out["cited_by_model"] = out["cited_by_model"] or 0.0
     ttft, latency = [r["ttft_s"] for r in ok], [r["latency_s"] for r in ok]
     out.update(ttft_p50=percentile(ttft, 50), ttft_p95=percentile(ttft, 95),
                latency_p50=percentile(latency, 50), latency_p95=percentile(latency, 95))

@@ -58,11 +58,17 @@ def test_must_include_and_must_not_include() -> None:
 def test_citations_need_a_valid_marker_and_gold_sources() -> None:
     cites = [{"index": 1, "doc_id": "a.md", "cited": True},
              {"index": 2, "doc_id": "guides/b.md", "cited": True}]
-    assert m.citation_metrics("Yes [2].", cites, ["b.md"]) == {"cited": 1.0, "cited_gold": 1.0}
-    assert m.citation_metrics("Yes [1].", cites, ["b.md"]) == {"cited": 1.0, "cited_gold": 0.0}
-    assert m.citation_metrics("Yes [7].", cites, []) == {"cited": 0.0, "cited_gold": None}
+    def metrics(answer: str, found: list[dict[str, object]], gold: list[str]) -> tuple[object, ...]:
+        got = m.citation_metrics(answer, found, gold)
+        return got["cited"], got["cited_by_model"], got["cited_gold"]
+
+    assert metrics("Yes [2].", cites, ["b.md"]) == (1.0, 1.0, 1.0)
+    assert metrics("Yes [1].", cites, ["b.md"]) == (1.0, 1.0, 0.0)
+    assert metrics("Yes [7].", cites, []) == (0.0, 0.0, None)
     uncited = [{**c, "cited": False} for c in cites]  # the rag graph lists every source
-    assert m.citation_metrics("Yes.", uncited, ["b.md"]) == {"cited": 0.0, "cited_gold": 0.0}
+    assert metrics("Yes.", uncited, ["b.md"]) == (0.0, 0.0, 0.0)
+    inferred = [cites[0], {**cites[1], "inferred": True}]  # the answer step added [2]
+    assert metrics("Yes [2].", inferred, ["b.md"]) == (1.0, 0.0, 1.0)
     assert m.without_markers("FAISS [1] is fast [2].") == "FAISS is fast ."
 
 

@@ -35,7 +35,7 @@ REMOTE = ["FAISS is a library for similarity search [1]", "LangGraph runs statef
 COST = (7 * 0.15 + 3 * 0.60) / 1e6   # presets.yaml gpt-4o-mini (USD per 1M), 7 in / 3 out a call
 REMOTE_ID = "openai:gpt-4o-mini"
 AGGREGATE_KEYS = {"cases", "hit_at_k", "mrr", "ndcg_at_10", "exact_match", "answer_f1", "semantic",
-                  "must_include", "judge", "cited", "cited_gold", "ttft_p50", "ttft_p95",
+                  "must_include", "judge", "cited", "cited_by_model", "cited_gold", "ttft_p50", "ttft_p95",
                   "latency_p50", "latency_p95", "input_tokens", "output_tokens", "tokens_per_s",
                   "cost_per_1k", "currency", "bytes_remote", "errors", "timeouts", "refusals"}
 
@@ -106,7 +106,8 @@ def test_remote_vs_fake_every_metric_cost_and_bytes(tmp_path: Path, remote: Any)
     assert faiss["hits"] == ["faiss.md", "langgraph.md"]      # the hash embedder's ranking
     assert faiss["metrics"] == {"hit_at_k": 1.0, "mrr": 1.0, "ndcg_at_10": 1.0, "exact_match": 1.0,
                                 "answer_f1": 1.0, "semantic": pytest.approx(1.0),
-                                "must_include": 1.0, "judge": 0.8, "cited": 1.0, "cited_gold": 1.0}
+                                "must_include": 1.0, "judge": 0.8, "cited": 1.0,
+                                "cited_by_model": 1.0, "cited_gold": 1.0}
     assert faiss["cost"] == {"amount": pytest.approx(COST), "currency": "USD"}
     assert (faiss["input_tokens"], faiss["output_tokens"]) == (7, 3) and faiss["error"] is None
     assert faiss["bytes_remote"] > 0 and 0 < faiss["ttft_s"] <= faiss["latency_s"]
@@ -120,6 +121,7 @@ def test_remote_vs_fake_every_metric_cost_and_bytes(tmp_path: Path, remote: Any)
     assert graph["metrics"]["exact_match"] == 0.0
     # no marker written: the rag answer step appends the overlapping source's, flagged inferred
     assert (graph["metrics"]["cited"], graph["metrics"]["cited_gold"]) == (1.0, 1.0)
+    assert graph["metrics"]["cited_by_model"] == 0.0
     assert [c["inferred"] for c in graph["citations"] if c["cited"]] == [True]
     assert graph["metrics"]["must_include"] is None
 
@@ -137,6 +139,7 @@ def test_remote_vs_fake_every_metric_cost_and_bytes(tmp_path: Path, remote: Any)
     assert agg["mrr"] == pytest.approx((1 + 0.5 + 1) / 3)
     assert agg["must_include"] == pytest.approx(2 / 3) and agg["judge"] == pytest.approx(0.8)
     assert agg["cited"] == 0.5 and agg["cited_gold"] == pytest.approx(2 / 3)  # graph: inferred
+    assert agg["cited_by_model"] == 0.25                                    # faiss only
     assert (agg["input_tokens"], agg["output_tokens"]) == (28, 12)
     assert agg["cost_per_1k"] == pytest.approx(COST * 1000) and agg["currency"] == "USD"
     assert agg["tokens_per_s"] is None and agg["bytes_remote"] > 0
