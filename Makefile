@@ -88,7 +88,7 @@ TEST_WORKERS ?= auto
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
 
 test: lint typecheck
-	$(BIN)/pytest $(PYTEST_PARALLEL)
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25
 
 # The edit loop: lint and every test not marked slow (no real models, no extra processes).
 test-fast: dev

@@ -83,6 +83,20 @@ def press(page: Page, name: str, *, within: Locator | None = None, exact: bool =
     click(page, button(within or main(page), name, exact=exact))
 
 
+def press_until(page: Page, name: str, shown: Locator, *, tries: int = 3,
+                wait_ms: float = 15_000) -> None:
+    """Press button ``name`` until ``shown`` appears: on a loaded machine Streamlit can drop a
+    click that lands while the page is still rerunning, and nothing opens."""
+    for attempt in range(tries):
+        press(page, name)
+        try:
+            shown.first.wait_for(timeout=wait_ms)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 def fill(page: Page, label: str, value: str, *, within: Locator | None = None) -> None:
     box = (within or main(page)).get_by_label(label, exact=True).first
     box.fill(value)
