@@ -23,7 +23,10 @@ class TestChatLocalLlamaIntegration(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model_path": str(assemble(QWEN_05B)), "model": QWEN_05B.name, "seed": 7}
+        # Short answers are enough for every test here; the 512-token default let the agent loop
+        # ramble for minutes on two cores.
+        return {"model_path": str(assemble(QWEN_05B)), "model": QWEN_05B.name, "seed": 7,
+                "max_tokens": 160}
 
     @property
     def has_tool_choice(self) -> bool:
