@@ -62,14 +62,21 @@ def append(record: EvalRecord, home: Path | None = None) -> Path:
     """Append one record (a single ``O_APPEND`` write, fsynced: concurrent writers never interleave)."""
     path = records_path(record.app, home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(record.as_dict(), ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    append_json_line(path, record.as_dict(), sort_keys=True)
+    return path
+
+
+def append_json_line(path: Path, row: dict[str, Any], *, mode: int = 0o600,
+                     sort_keys: bool = False) -> None:
+    """Append ``row`` as one JSON line: a single ``O_APPEND`` write, fsynced (concurrent writers
+    never interleave; a killed writer leaves at most a torn last line)."""
+    line = (json.dumps(row, ensure_ascii=False, sort_keys=sort_keys) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
     try:
         os.write(fd, line)
         os.fsync(fd)
     finally:
         os.close(fd)
-    return path
 
 
 def record_run(spec: AppSpec, run_dir: Path, models: dict[str, dict[str, float]], *,

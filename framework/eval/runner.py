@@ -11,7 +11,6 @@ folder of an unfinished run of the same spec, test set and judge is found again)
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 from framework.errors import InputError, OpenBuilderError
 from framework.eval import metrics as m
 from framework.eval.dataset import Case, dataset_sha256, load_dataset
+from framework.eval.records import append_json_line
 from framework.eval.results import UNKNOWN, aggregate, by_tag, slug, summary
 from framework.spec.io import load_spec
 from framework.spec.models import AppSpec
@@ -212,16 +212,6 @@ def read_cases(path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _append(path: Path, row: dict[str, Any]) -> None:
-    line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass
 class EvalRun:
     """One eval run: ``EvalRun.prepare(...)`` resolves everything, ``.run()`` does the work."""
@@ -296,7 +286,7 @@ class EvalRun:
                 with NetMeter() as meter:
                     for case, result in self._run_model(model, todo, meter, scorer):
                         finished[case.id] = result
-                        _append(path, {"id": case.id, "result": result})
+                        append_json_line(path, {"id": case.id, "result": result}, mode=0o644)
                         done += 1
                         if progress:
                             progress(done, total, model)
