@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(None, description=(
         "the embedding model when a spec names none (a model id or a folder); default "
         "`BAAI/bge-small-en-v1.5`, else the bundled all-MiniLM-L6-v2"))
+    local_threads: int | None = Field(None, ge=1, description=(
+        "CPU threads each in-process (llama.cpp) model uses; default: the cores this process may "
+        "run on. Lower it when several model processes share the machine"))
     postgres_url: str | None = Field(None, description=(
         "the PostgreSQL database for checkpoints: specs with `backend: postgres` and no `url`, and "
         "`openbuilder serve`, which then keeps every app's threads there (`--postgres` overrides). "

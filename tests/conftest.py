@@ -17,6 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_APP = ROOT / "apps" / "kb_qa" / "app.yaml"
 
 
+def _share_cores_between_workers() -> None:
+    """Under pytest-xdist, give each worker's models (and the processes it starts) its share of the
+    cores: llama.cpp and torch threads spin while they wait, so two workers each taking every core
+    run many times slower than two taking half each."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if workers <= 1:
+        return
+    share = str(max(1, len(os.sched_getaffinity(0)) // workers))
+    os.environ.setdefault("OPENBUILDER_LOCAL_THREADS", share)
+    os.environ.setdefault("OMP_NUM_THREADS", share)
+
+
+_share_cores_between_workers()
+
+
 def _default_models_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"

@@ -10,7 +10,6 @@ retried once with the parse error before it is reported (:class:`framework.error
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -94,7 +93,7 @@ class ChatLocalLlama(BaseChatModel):
     top_p: float = 0.95
     max_tokens: int = 512
     n_ctx: int = 4096
-    n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    n_threads: int = Field(default_factory=lambda: rt.default_threads())
     n_gpu_layers: int = 0
     seed: int | None = None
     stop: list[str] | None = None

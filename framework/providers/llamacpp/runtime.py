@@ -7,6 +7,7 @@ object that names the same file shares one loaded model and its lock, so calls q
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from typing import Any
 from framework.errors import ConfigError, ModelError, ModelTimeoutError, ModelUnavailableError
 from framework.providers.llamacpp.bundled import BUNDLED, DEFAULT_LOCAL_MODEL, assemble
 from framework.providers.presets import family_of
+from framework.settings import settings
 
 
 @dataclass
@@ -29,6 +31,22 @@ class Loaded:
 
 _CACHE: dict[tuple[str, int, int, int], Loaded] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def default_threads() -> int:
+    """Threads for a llama.cpp model: ``OPENBUILDER_LOCAL_THREADS``, else the usable cores.
+
+    Usable means this process's CPU affinity, not the host's count: llama.cpp's threads spin while
+    they wait for each other, so more threads than cores (or two models each taking every core)
+    makes generation many times slower, not faster.
+    """
+    chosen = settings().local_threads
+    if chosen:
+        return chosen
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @atexit.register
@@ -55,7 +73,7 @@ def load(path: str, n_ctx: int, n_threads: int, n_gpu_layers: int) -> Loaded:
             ) from exc
         try:
             llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads,
-                        n_gpu_layers=n_gpu_layers, verbose=False)
+                        n_threads_batch=n_threads, n_gpu_layers=n_gpu_layers, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ModelUnavailableError(f"could not load GGUF model {path}: {exc}") from exc
         template = llm.metadata.get("tokenizer.chat_template")
