@@ -119,12 +119,22 @@ def select(page: Page, label: str, option: str, *, within: Locator | None = None
         wait_idle(page)
         return
     listed = page.get_by_role("option", name=option, exact=True).first
-    if not _appears(listed) and field.get_attribute("aria-expanded") != "true":
-        box.locator("button[aria-label='Open']").click()  # typed during an animation: open it
-    if _appears(listed, 1_000):
-        listed.click()
-    else:  # not an option: a box that takes new values adds it on Enter
-        field.press("Enter")
+    for attempt in range(3):
+        if not _appears(listed) and field.get_attribute("aria-expanded") != "true":
+            box.locator("button[aria-label='Open']").click()  # typed during an animation: open it
+        if not _appears(listed, 1_000):  # not an option: a box that takes new values adds it
+            field.press("Enter")
+            break
+        try:  # a rerun on a loaded machine can redraw the list under the pointer: type again
+            listed.click(timeout=8_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            field.press("Escape")
+            wait_idle(page)
+            field.click()
+            field.fill(option)
     wait_idle(page)
 
 
