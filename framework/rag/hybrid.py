@@ -47,8 +47,7 @@ class Searcher:
 
     # -- searches -> [(Row, score)] best first ---------------------------------------------
     def dense(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
-        pairs = self.store.similarity_search_with_score(query, k=k, filter=flt)
-        return [(Row(-1, str(d.id), d.page_content, d.metadata), s) for d, s in pairs]
+        return self.store.search_rows(query, k, flt)
 
     def keyword(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
         index = self.bm25()

@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,11 @@ CREATE TABLE IF NOT EXISTS groups (
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- ]{1,64}$")
+ROW_CACHE_MAX_CHUNKS = 250_000
+COLUMN_CHECK_S = 0.25
+"""Up to this many chunks, search reads hits from an in-memory copy of the chunk column (id, text,
+metadata) kept in step with every write here, instead of a query per search; above it (where
+the vector search itself dominates) from SQLite."""
 
 
 @dataclass
@@ -54,6 +60,11 @@ class DocStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        # the chunk column: int id -> (id, text, metadata), with the generation it reflects and
+        # when that generation was last compared with the database's
+        self._rows: dict[int, tuple[str, str, dict[str, Any]]] | None = None
+        self._rows_generation = -1
+        self._rows_checked = 0.0
 
     def close(self) -> None:
         with self._lock:
@@ -107,6 +118,7 @@ class DocStore:
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            self._cache_write(old, new_ids, ids, texts, metadatas)
         return new_ids, old
 
     def delete(self, ids: Iterable[str], group: str | None = None) -> list[int]:
@@ -127,6 +139,7 @@ class DocStore:
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            self._cache_write(old, [], [], [], [])
         return old
 
     @staticmethod
@@ -160,11 +173,62 @@ class DocStore:
                 f"SELECT int_id FROM chunks WHERE id IN ({marks})", part))
         return out
 
+    # -- the in-memory chunk column (search's fast path) ---------------------------------------
+    def _cache_write(self, removed: Sequence[int], added: Sequence[int], ids: Sequence[str],
+                     texts: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Mirror a committed write into the column (called under the lock)."""
+        rows = self._rows
+        generation = self.generation()
+        if rows is None or generation != self._rows_generation + (1 if removed or added else 0):
+            self._rows, self._rows_generation = None, -1  # another writer too: reload when used
+            return
+        for i in removed:
+            rows.pop(i, None)
+        for n, cid, text, meta in zip(added, ids, texts, metadatas, strict=True):
+            rows[n] = (cid, text, json.loads(json.dumps(meta, ensure_ascii=False)))
+        self._rows_generation = generation
+        self._rows_checked = time.monotonic()
+        if len(rows) > ROW_CACHE_MAX_CHUNKS:
+            self._rows = None
+
+    def _column(self) -> dict[int, tuple[str, str, dict[str, Any]]] | None:
+        """The chunk column, loaded on first use when the store is small enough to keep it, and
+        again when another process has written (its generation moved without us; compared at
+        most every ``COLUMN_CHECK_S`` seconds, so a search rarely pays the query)."""
+        now = time.monotonic()
+        if self._rows_generation >= 0 and now - self._rows_checked < COLUMN_CHECK_S:
+            return self._rows
+        self._rows_checked = now
+        generation = self.generation()
+        if generation == self._rows_generation:
+            return self._rows  # None: too many chunks to keep at this generation
+        self._rows = None
+        if self.count() <= ROW_CACHE_MAX_CHUNKS:
+            self._rows = {r[0]: (r[1], r[2], json.loads(r[3])) for r in self._conn.execute(
+                "SELECT int_id, id, text, metadata FROM chunks")}
+        self._rows_generation = generation
+        return self._rows
+
     def rows_by_int_ids(self, int_ids: Sequence[int]) -> dict[int, Row]:
+        """The rows of these int ids (those that exist), from the column when it is kept (rows
+        another process added since the column's last check are read from SQLite)."""
         out: dict[int, Row] = {}
+        missing: list[int] = []
         with self._lock:
-            for start in range(0, len(int_ids), 500):
-                part = [int(i) for i in int_ids[start:start + 500]]
+            column = self._column()
+            if column is not None:
+                for i in int_ids:
+                    hit = column.get(i)
+                    if hit is None:
+                        missing.append(i)
+                    else:  # the metadata as a copy: callers may edit theirs
+                        out[i] = Row(i, hit[0], hit[1], dict(hit[2]))
+                if not missing:
+                    return out
+            else:
+                missing = list(int_ids)
+            for start in range(0, len(missing), 500):
+                part = [int(i) for i in missing[start:start + 500]]
                 marks = ",".join("?" * len(part))
                 for r in self._conn.execute(
                     f"SELECT int_id, id, text, metadata FROM chunks WHERE int_id IN ({marks})", part
