@@ -1,4 +1,5 @@
-"""``STORES``: knowledge-base stores by name (``faiss``, the default; ``memory``; plugins)."""
+"""``STORES``: knowledge-base stores by name (``faiss``, the default; ``memory``; ``milvus``;
+``qdrant``; plugins)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ DEFAULT_STORE = "faiss"
 STORES: Registry[StoreFactory] = Registry("store", "openbuilder.stores")
 STORES.register("faiss", "framework.rag.stores.registry:faiss_store")
 STORES.register("memory", "framework.rag.stores.langchain_store:memory_store")
+STORES.register("milvus", "framework.rag.stores.milvus_store:milvus_store")
+STORES.register("qdrant", "framework.rag.stores.qdrant_store:qdrant_store")
 
 
 def faiss_store(embeddings: Embeddings, path: Path, /, **options: Any) -> KnowledgeStore:
