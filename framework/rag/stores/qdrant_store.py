@@ -128,7 +128,8 @@ def qdrant_store(embeddings: Embeddings, path: Path, /, **options: Any) -> Qdran
         api_key = resolve_secret(opts.get("api_key"), "the qdrant store's api_key")
 
         def connect() -> Any:
-            client = QdrantClient(url=url, api_key=api_key, timeout=max(1, int(timeout)))
+            client = QdrantClient(url=url, api_key=api_key, timeout=max(1, int(timeout)),
+                                  check_compatibility=False)
             try:
                 client.get_collections()
             except Exception:
