@@ -178,3 +178,25 @@ def check_app_run(tmp_path: Path, store_yaml: str, kind: str) -> Path:
     folder = knowledge_dir(spec, spec.knowledge[0], (app_dir / "knowledge").resolve())
     assert stored_meta(folder, "store") == kind
     return folder
+
+
+def check_failed_write_is_refilled(tmp_path: Path, kind: str, options: dict[str, Any]) -> None:
+    """The connection dies between two syncs: the sync fails with the store named, the chunk
+    record keeps the new file, and the next open refills the collection from it (no embedding)."""
+    docs = write_docs(tmp_path / "docs")
+    kb = KnowledgeBase(tmp_path / "kb", "hash:", store=configured_store({"type": kind, **options}))
+    kb.sync(docs)
+    kb.store.client.close()  # type: ignore[attr-defined]  # the connection goes away
+    owls = "Owls hoot at night in the forest."
+    (docs / "owls.md").write_text(owls, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as err:
+        kb.sync(docs)
+    assert f"the {kind} store at" in str(err.value) and "refilled" in str(err.value)
+    kb.close()
+    emb = Counting()
+    again = KnowledgeBase(tmp_path / "kb", emb, cache=False)
+    try:
+        assert top_source(again, owls) == "owls.md"
+        assert again.sync(docs).unchanged == 4 and emb.documents == 0
+    finally:
+        again.close()

@@ -22,6 +22,7 @@ from framework.testing.store_conformance import StoreConformance  # noqa: E402
 from tests.unit.store_helpers import (  # noqa: E402
     check_app_run,
     check_bad_options,
+    check_failed_write_is_refilled,
     check_refills_a_new_location,
     check_reopens_without_embedding,
     check_server_down_then_back,
@@ -93,3 +94,7 @@ def test_the_cli_builds_on_qdrant(tmp_path: Path, capsys: pytest.CaptureFixture[
                  "--store", "qdrant", "--store-option", "uri=x"]) == 2
     assert "unknown option 'uri' for the qdrant store; allowed: path, url" in (
         capsys.readouterr().err)
+
+
+def test_a_failed_write_is_refilled_on_the_next_open(tmp_path: Path) -> None:
+    check_failed_write_is_refilled(tmp_path, "qdrant", qdrant_dir(tmp_path))
