@@ -39,13 +39,17 @@ class MilvusStore(RemoteStore):
     def __init__(self, vectorstore: Any, embeddings: Embeddings, path: str | Path, *, where: str,
                  collection: str, options: dict[str, Any]) -> None:
         self.client = vectorstore.client
+        self._known = False
         super().__init__(vectorstore, embeddings, path, where=where, collection=collection,
                          options=options)
 
     def _exists(self) -> bool:
-        return bool(self.client.has_collection(self.collection))
+        if not self._known:
+            self._known = bool(self.client.has_collection(self.collection))
+        return self._known
 
     def _count(self) -> int:
+        self._known = False  # asked on open and after a failure: ask the server again
         if not self._exists():
             return 0
         rows = self.client.query(self.collection, filter="", output_fields=["count(*)"],
@@ -55,6 +59,7 @@ class MilvusStore(RemoteStore):
     def _reset_collection(self) -> None:
         if self._exists():
             self.client.drop_collection(self.collection)
+        self._known = False
         self.vectorstore.col = None  # type: ignore[attr-defined]  # its cached collection view
 
     def _write(self, ids: list[str], texts: list[str], vectors: np.ndarray) -> None:
@@ -71,8 +76,15 @@ class MilvusStore(RemoteStore):
             return []
         found = self.client.search(self.collection, data=[vector], limit=k, output_fields=["pk"],
                                    search_params={"metric_type": "COSINE"}, anns_field="vector",
-                                   consistency_level="Strong")
+                                   consistency_level="Session")
         return [(str(hit["pk"]), float(hit["distance"])) for hit in found[0]] if found else []
+
+    def save(self, extra: dict[str, Any] | None = None) -> None:
+        """Seal what was written (Milvus searches sealed, indexed segments several times faster
+        than growing ones)."""
+        if self._exists():
+            with self._talking("flushing the collection"):
+                self.client.flush(self.collection)
 
     def _disconnect(self) -> None:
         self.client.close()

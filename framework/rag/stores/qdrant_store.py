@@ -44,15 +44,19 @@ class QdrantStore(RemoteStore):
         from langchain_qdrant import QdrantVectorStore
 
         self.client = client
+        self._known = False
         vectorstore = QdrantVectorStore(client, collection, embeddings,
                                         validate_collection_config=False)
         super().__init__(vectorstore, embeddings, path, where=where, collection=collection,
                          options=options)
 
     def _exists(self) -> bool:
-        return bool(self.client.collection_exists(self.collection))
+        if not self._known:
+            self._known = bool(self.client.collection_exists(self.collection))
+        return self._known
 
     def _count(self) -> int:
+        self._known = False  # asked on open and after a failure: ask the server again
         if not self._exists():
             return 0
         return int(self.client.count(self.collection, exact=True).count)
@@ -60,6 +64,7 @@ class QdrantStore(RemoteStore):
     def _reset_collection(self) -> None:
         if self._exists():
             self.client.delete_collection(self.collection)
+        self._known = False
 
     def _write(self, ids: list[str], texts: list[str], vectors: np.ndarray) -> None:
         from qdrant_client import models
@@ -67,6 +72,7 @@ class QdrantStore(RemoteStore):
         if not self._exists():
             self.client.create_collection(self.collection, vectors_config=models.VectorParams(
                 size=int(vectors.shape[1]), distance=models.Distance.COSINE))
+            self._known = True
         for start in range(0, len(ids), WRITE_BATCH):
             part = ids[start:start + WRITE_BATCH]
             self.client.upsert(self.collection, wait=True, points=models.Batch(
