@@ -98,3 +98,24 @@ def test_the_cli_builds_on_qdrant(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_a_failed_write_is_refilled_on_the_next_open(tmp_path: Path) -> None:
     check_failed_write_is_refilled(tmp_path, "qdrant", qdrant_dir(tmp_path))
+
+
+def test_knowledge_bases_share_a_local_folder(tmp_path: Path) -> None:
+    """Qdrant's local mode allows one client per folder and process: two knowledge bases on the
+    same folder (two knowledge entries of one app) share it, each in its own collection."""
+    docs = write_docs(tmp_path / "docs")
+    store = configured_store({"type": "qdrant", **qdrant_dir(tmp_path)})
+    first = KnowledgeBase(tmp_path / "kb1", "hash:", store=store)
+    second = KnowledgeBase(tmp_path / "kb2", "hash:", store=store)
+    try:
+        first.sync(docs)
+        (tmp_path / "other").mkdir()
+        (tmp_path / "other" / "owls.md").write_text("Owls hoot at night.", encoding="utf-8")
+        second.sync(tmp_path / "other")
+        assert len(first.search("owls hoot at night", k=10)) == 3
+        assert [Path(h.metadata["source"]).name for h in second.search("dogs", k=10)] == [
+            "owls.md"]
+    finally:
+        first.close()
+    assert second.search("owls hoot", k=1)  # still open after the other one closed
+    second.close()

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,38 @@ from framework.secrets import resolve_secret
 OPTIONS = ("path", "url", "api_key", "collection", "timeout")
 WRITE_BATCH = 512
 _NAMESPACE = uuid.UUID("5b0f3c1e-8a51-4c9e-9a36-0b6e0d2f7a11")
+
+
+_LOCAL: dict[str, list[Any]] = {}
+"""Local-mode clients by folder, with how many stores use each: Qdrant's local mode lets one
+client per folder and process, so knowledge bases sharing a folder share its client."""
+_LOCAL_LOCK = threading.Lock()
+
+
+def _open_local(folder: str) -> Any:
+    from qdrant_client import QdrantClient
+
+    with _LOCAL_LOCK:
+        if folder in _LOCAL:
+            _LOCAL[folder][1] += 1
+            return _LOCAL[folder][0]
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        client = QdrantClient(path=folder)
+        client.get_collections()
+        _LOCAL[folder] = [client, 1]
+        return client
+
+
+def _release(client: Any) -> None:
+    with _LOCAL_LOCK:
+        for folder, entry in list(_LOCAL.items()):
+            if entry[0] is client:
+                entry[1] -= 1
+                if entry[1] > 0:
+                    return
+                del _LOCAL[folder]
+                break
+    client.close()
 
 
 def point_id(chunk_id: str) -> str:
@@ -97,7 +130,7 @@ class QdrantStore(RemoteStore):
                 for p in found]
 
     def _disconnect(self) -> None:
-        self.client.close()
+        _release(self.client)
 
 
 def qdrant_store(embeddings: Embeddings, path: Path, /, **options: Any) -> QdrantStore:
@@ -120,10 +153,7 @@ def qdrant_store(embeddings: Embeddings, path: Path, /, **options: Any) -> Qdran
         fix = "check that the folder is writable and that no other process has it open"
 
         def connect() -> Any:
-            Path(where).mkdir(parents=True, exist_ok=True)
-            client = QdrantClient(path=where)
-            client.get_collections()
-            return client
+            return _open_local(where)
     else:
         url = str(opts["url"])
         if not url.startswith(("http://", "https://")):
@@ -148,5 +178,5 @@ def qdrant_store(embeddings: Embeddings, path: Path, /, **options: Any) -> Qdran
         return QdrantStore(client, embeddings, path, where=where,
                            collection=str(opts["collection"]), options=opts)
     except Exception:
-        client.close()
+        _release(client)
         raise
