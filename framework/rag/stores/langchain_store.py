@@ -116,14 +116,19 @@ class LangChainStore:
         total = len(self)
         fetch = min(total, k if filter is None else max(k * 10, 100))
         while fetch > 0:
-            pairs = self.vectorstore.similarity_search_with_score(query, k=fetch)
-            rows = {r.id: r for r in self._docs.rows_by_ids([str(d.id) for d, _ in pairs])}
-            out = [(rows[str(d.id)], float(score)) for d, score in pairs if str(d.id) in rows
-                   and (filter is None or matches(rows[str(d.id)].metadata, filter))]
+            pairs = self._nearest(query, fetch)
+            rows = {r.id: r for r in self._docs.rows_by_ids([i for i, _ in pairs])}
+            out = [(rows[i], score) for i, score in pairs if i in rows
+                   and (filter is None or matches(rows[i].metadata, filter))]
             if len(out) >= k or fetch >= total:
                 return out[:k]
             fetch = min(total, fetch * 4)
         return []
+
+    def _nearest(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunk ids with their scores, best first."""
+        return [(str(d.id), float(score))
+                for d, score in self.vectorstore.similarity_search_with_score(query, k=k)]
 
     def groups(self) -> dict[str, str]:
         return self._docs.groups()
