@@ -40,13 +40,13 @@ def open_knowledge(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> 
             )
         kb = KnowledgeBase(knowledge_dir(spec, kb_spec, folder), kb_spec.embeddings,
                            chunk_size=kb_spec.chunk_size, chunk_overlap=kb_spec.chunk_overlap,
-                           store=_store_for(kb_spec, base_dir))
+                           store=store_for(kb_spec, base_dir))
         kb.sync(folder, progress=progress)
         out[kb_spec.name] = kb
     return out
 
 
-def _store_for(kb: KnowledgeConfig, base_dir: Path) -> Any:
+def store_for(kb: KnowledgeConfig, base_dir: Path) -> Any:
     """``knowledge[].store`` -> a ``STORES`` name, or a factory bound to its options (relative
     paths against the app's folder; secrets stay ``env:NAME`` until the store connects)."""
     from framework.rag.stores.registry import configured_store

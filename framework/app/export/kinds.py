@@ -139,9 +139,17 @@ def supervisor(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     ]
 
 
+def _store(kb: Any, base_dir: Path | None) -> Any:
+    """A knowledge base's store for the program: a name, or its options as a plain mapping
+    (paths made absolute against the app's folder; secrets stay ``env:NAME`` references)."""
+    if kb.store is None or isinstance(kb.store, str):
+        return kb.store
+    return {"type": kb.store.type, **kb.store.options((base_dir or Path(".")).resolve())}
+
+
 def rag(spec: AppSpec, base_dir: Path | None = None) -> list[str]:
     g: Any = spec.graph
-    kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings, "store": k.store,
+    kbs = [{"name": k.name, "path": k.path, "embeddings": k.embeddings, "store": _store(k, base_dir),
             "chunk_size": k.chunk_size, "chunk_overlap": k.chunk_overlap, "search": k.search,
             "bm25_weight": k.bm25_weight} for k in spec.knowledge]
     app_dir = str((base_dir or Path(".")).resolve())

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
-from framework.app.wiring import knowledge_dir
+from framework.app.wiring import knowledge_dir, store_for
 from framework.errors import InputError
 from framework.paths import atomic_write_text, data_home
 from framework.rag.knowledge_base import SEARCH_MODES, KnowledgeBase
@@ -47,6 +47,8 @@ class KbInfo:
     config: KnowledgeConfig
     folder: Path
     index: Path
+    base_dir: Path = Path(".")
+    """The app file's folder (a store's relative paths resolve against it)."""
 
     @property
     def name(self) -> str:
@@ -85,7 +87,7 @@ def bases(spec: AppSpec, base_dir: Path) -> list[KbInfo]:
     out = []
     for cfg in spec.knowledge:
         folder = (base_dir / cfg.path).resolve()
-        out.append(KbInfo(cfg, folder, _index_dir(spec, cfg, folder)))
+        out.append(KbInfo(cfg, folder, _index_dir(spec, cfg, folder), base_dir))
     return out
 
 
@@ -205,7 +207,8 @@ def opened(info: KbInfo) -> Iterator[KnowledgeBase]:
     cfg = info.config
     with _lock(info.index):
         kb = KnowledgeBase(info.index, _embeddings(cfg.embeddings), chunk_size=cfg.chunk_size,
-                           chunk_overlap=cfg.chunk_overlap, store=cfg.store)
+                           chunk_overlap=cfg.chunk_overlap,
+                           store=store_for(cfg, info.base_dir))
         try:
             yield kb
         finally:
