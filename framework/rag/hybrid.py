@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +25,32 @@ class Searcher:
         self._bm25: BM25Index | None = None
 
     def bm25(self) -> BM25Index:
-        generation = self.store.docs.generation()
+        """The keyword index at the store's generation: a saved or held index that lags behind
+        is brought up to date in place (only rows added since are tokenised), not rebuilt."""
+        docs = self.store.docs
+        generation = docs.generation()
         if self._bm25 is not None and self._bm25.generation == generation:
             return self._bm25
-        index = BM25Index.load(self.folder, generation) if self.folder else None
+        index = self._bm25
+        if index is None and self.folder:
+            index = BM25Index.load(self.folder)
         if index is None:
             index = BM25Index()
-            index.build(self.store.docs.iter_texts(), generation)
-            if self.folder:
-                index.save(self.folder)
+            index.build(docs.iter_texts(), generation)
+        elif index.generation != generation:
+            index.sync(lambda last, missing: chain(docs.texts_by_int_ids(missing),
+                                                   docs.iter_texts(after=last)),
+                       docs.int_ids(), generation)
+        else:
+            self._bm25 = index
+            return index
+        if self.folder:
+            index.save(self.folder)
         self._bm25 = index
         return index
 
     def rebuild_bm25(self) -> int:
+        """Build the keyword index from scratch (``kb rebuild``) and save it."""
         self._bm25 = None
         index = BM25Index()
         index.build(self.store.docs.iter_texts(), self.store.docs.generation())
@@ -47,6 +61,9 @@ class Searcher:
 
     # -- searches -> [(Row, score)] best first ---------------------------------------------
     def dense(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
+        search_rows = getattr(self.store, "search_rows", None)
+        if search_rows is not None:  # the store's fast path: rows, no Document built
+            return search_rows(query, k, flt)  # type: ignore[no-any-return]
         pairs = self.store.similarity_search_with_score(query, k=k, filter=flt)
         return [(Row(-1, str(d.id), d.page_content, d.metadata), s) for d, s in pairs]
 

@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS groups (
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- ]{1,64}$")
+_scan_json = json.JSONDecoder().scan_once  # json.loads without its Python layers (search's hot path)
+ROW_CACHE_MAX_CHUNKS = 100_000
+"""Up to this many chunks, search reads hits from an in-memory copy of the chunk column (id, text,
+metadata JSON) kept in step with every write here, instead of a query per search; above it (where
+the vector search itself dominates) from SQLite."""
 
 
 @dataclass
@@ -54,6 +59,8 @@ class DocStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        self._rows: dict[int, tuple[str, str, str]] | None = None  # int id -> (id, text, metadata)
+        self._rows_generation = -1
 
     def close(self) -> None:
         with self._lock:
@@ -95,18 +102,19 @@ class DocStore:
                     cur.execute("INSERT OR REPLACE INTO groups(name, fingerprint, chunk_ids) "
                                 "VALUES (?, ?, ?)", (group[0], group[1], json.dumps(list(ids))))
                 new_ids: list[int] = []
-                for i, text, meta, vec in zip(ids, texts, metadatas, vectors, strict=True):
+                metas_json = [json.dumps(m, ensure_ascii=False) for m in metadatas]
+                for i, text, meta, vec in zip(ids, texts, metas_json, vectors, strict=True):
                     cur.execute(
                         "INSERT INTO chunks(id, text, metadata, vector) VALUES (?, ?, ?, ?)",
-                        (i, text, json.dumps(meta, ensure_ascii=False),
-                         np.asarray(vec, dtype=np.float32).tobytes()),
+                        (i, text, meta, np.asarray(vec, dtype=np.float32).tobytes()),
                     )
                     new_ids.append(int(cur.lastrowid or 0))
-                self._bump(cur)
+                before = self._bump(cur)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            self._cache_write(before, old, new_ids, ids, texts, metas_json)
         return new_ids, old
 
     def delete(self, ids: Iterable[str], group: str | None = None) -> list[int]:
@@ -121,20 +129,24 @@ class DocStore:
                     cur.execute("DELETE FROM groups WHERE name=?", (group,))
                 old = self._int_ids(cur, ids)
                 cur.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in ids])
-                if old:
-                    self._bump(cur)
+                before = self._bump(cur) if old else None
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            if before is not None:
+                self._cache_write(before, old, [], [], [], [])
         return old
 
     @staticmethod
-    def _bump(cur: sqlite3.Cursor) -> None:
+    def _bump(cur: sqlite3.Cursor) -> int:
+        """Move the generation on by one (inside the write's transaction) -> the one before."""
+        row = cur.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         cur.execute(
             "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
+        return int(row[0]) if row else 0
 
     @staticmethod
     def _group_ids(cur: sqlite3.Cursor, name: str) -> list[str]:
@@ -160,8 +172,49 @@ class DocStore:
                 f"SELECT int_id FROM chunks WHERE id IN ({marks})", part))
         return out
 
+    # -- the in-memory chunk column (search's fast path) ---------------------------------------
+    def _cache_write(self, before: int, removed: Sequence[int], added: Sequence[int],
+                     ids: Sequence[str], texts: Sequence[str], metas_json: Sequence[str]) -> None:
+        """Mirror a committed write into the column (called under the lock): ``before`` is the
+        generation the write started from; a column at any other one missed another process's
+        write and is dropped (read again on the next search)."""
+        rows = self._rows
+        if rows is None or self._rows_generation != before:
+            self._rows, self._rows_generation = None, -1
+            return
+        for i in removed:
+            rows.pop(i, None)
+        for n, cid, text, meta in zip(added, ids, texts, metas_json, strict=True):
+            rows[n] = (cid, text, meta)
+        self._rows_generation = before + 1
+        if len(rows) > ROW_CACHE_MAX_CHUNKS:
+            self._rows, self._rows_generation = None, -1
+
+    def _column(self) -> dict[int, tuple[str, str, str]] | None:
+        """The chunk column, loaded on first use when the store is small enough to keep it, and
+        again when another process has written (the generation moved without us)."""
+        generation = self.generation()
+        if generation == self._rows_generation:
+            return self._rows  # None: too many chunks to keep at this generation
+        self._rows = None
+        if self.count() <= ROW_CACHE_MAX_CHUNKS:
+            self._rows = {r[0]: (r[1], r[2], r[3]) for r in self._conn.execute(
+                "SELECT int_id, id, text, metadata FROM chunks")}
+        self._rows_generation = generation
+        return self._rows
+
     def rows_by_int_ids(self, int_ids: Sequence[int]) -> dict[int, Row]:
-        out: dict[int, Row] = {}
+        """The rows of these int ids (those that exist), from the column when it is kept."""
+        with self._lock:
+            column = self._column()
+            out: dict[int, Row] = {}
+            if column is not None:
+                get, scan = column.get, _scan_json
+                for i in int_ids:
+                    hit = get(i)
+                    if hit is not None:  # a fresh dict per hit: callers may change theirs
+                        out[i] = Row(i, hit[0], hit[1], scan(hit[2], 0)[0])
+                return out
         with self._lock:
             for start in range(0, len(int_ids), 500):
                 part = [int(i) for i in int_ids[start:start + 500]]
@@ -199,9 +252,27 @@ class DocStore:
         for r in rows:
             yield Row(r[0], r[1], r[2], json.loads(r[3]))
 
-    def iter_texts(self, batch: int = 5000) -> Iterable[tuple[int, str]]:
-        """(int id, text) of every chunk in int id order, read in batches."""
-        last = -1
+    def int_ids(self) -> np.ndarray:
+        """Every chunk's int id, ascending."""
+        with self._lock:
+            rows = self._conn.execute("SELECT int_id FROM chunks ORDER BY int_id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def texts_by_int_ids(self, int_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(int id, text) of these chunks (those that exist), in int id order."""
+        out: list[tuple[int, str]] = []
+        with self._lock:
+            for start in range(0, len(int_ids), 500):
+                part = [int(i) for i in int_ids[start:start + 500]]
+                marks = ",".join("?" * len(part))
+                out.extend(self._conn.execute(
+                    f"SELECT int_id, text FROM chunks WHERE int_id IN ({marks})", part))
+        return sorted(out)
+
+    def iter_texts(self, batch: int = 5000, after: int = -1) -> Iterable[tuple[int, str]]:
+        """(int id, text) of every chunk (whose int id is above ``after``) in int id order, read
+        in batches."""
+        last = after
         while True:
             with self._lock:
                 rows = self._conn.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from langchain_core.vectorstores import VectorStore
 from framework.errors import InputError, KnowledgeBaseError
 from framework.paths import atomic_write_bytes, atomic_write_text
 from framework.rag.stores import faiss_index
-from framework.rag.stores.docstore import DocStore
+from framework.rag.stores.docstore import DocStore, Row
 from framework.rag.stores.faiss_index import IndexConfig
 
 INDEX_FILE = "index.faiss"
@@ -165,8 +166,16 @@ class FaissStore(VectorStore):
                                      **kwargs: Any) -> list[tuple[Document, float]]:
         if not query or not query.strip():
             raise InputError("query is empty; give some text to search for")
-        vector = self._embedding.embed_query(query)
-        return self.similarity_search_with_score_by_vector(vector, k, filter=filter)
+        return [(Document(page_content=row.text, metadata=row.metadata, id=row.id), score)
+                for row, score in self.search_rows(query, k, filter)]
+
+    def search_rows(self, query: str, k: int = 4, filter: Any = None) -> list[tuple[Row, float]]:
+        """The ``k`` best chunks for ``query`` as rows, best first (the knowledge base's path)."""
+        if not query or not query.strip():
+            raise InputError("query is empty; give some text to search for")
+        as_array = getattr(self._embedding, "embed_query_array", None)  # numpy, no list
+        vector = as_array(query) if as_array is not None else self._embedding.embed_query(query)
+        return self.search_rows_by_vector(vector, k, filter)
 
     def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                     **kwargs: Any) -> list[Document]:
@@ -175,15 +184,19 @@ class FaissStore(VectorStore):
     def similarity_search_with_score_by_vector(
         self, embedding: Sequence[float], k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
+        return [(Document(page_content=row.text, metadata=row.metadata, id=row.id), score)
+                for row, score in self.search_rows_by_vector(embedding, k, filter)]
+
+    def search_rows_by_vector(self, embedding: Sequence[float] | np.ndarray, k: int = 4,
+                              filter: Any = None) -> list[tuple[Row, float]]:
+        """The ``k`` best chunks for a query vector as rows, best first (the knowledge base's
+        search path: no Document is built)."""
         check_k(k)
         with self._lock:
             if self.dimension is None:
                 return []
-            query = np.asarray([embedding], dtype=np.float32)
-            if not np.all(np.isfinite(query)):
-                raise InputError("the query vector contains NaN or infinite values")
+            query = _query_vector(embedding)
             self._check_dimension(query.shape[1])
-            query = _normalise(query)
             index = self._open_index()
             if index.ntotal == 0:
                 return []
@@ -200,7 +213,7 @@ class FaissStore(VectorStore):
                 fetch = min(total, fetch * 4)
 
     def _search_selected(self, index: Any, query: np.ndarray, k: int, allowed: np.ndarray,
-                         flt: Any) -> list[tuple[Document, float]]:
+                         flt: Any) -> list[tuple[Row, float]]:
         """Pre-filtered search: FAISS only considers the ids that match the filter."""
         if len(allowed) == 0:
             return []
@@ -221,12 +234,11 @@ class FaissStore(VectorStore):
         else:
             params = faiss_index.search_params(kind, self.config, selector)
             scores, labels = index.search(query, k, params=params)
-        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+        return [(i, s) for i, s in zip(labels[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
 
-    def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Document, float]]:
+    def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Row, float]]:
         rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
-        return [(Document(page_content=rows[i].text, metadata=rows[i].metadata, id=rows[i].id), s)
-                for i, s in pairs
+        return [(rows[i], s) for i, s in pairs
                 if i in rows and (flt is None or matches(rows[i].metadata, flt))]
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
@@ -362,6 +374,19 @@ def _normalise(arr: np.ndarray) -> np.ndarray:
     """Unit-length rows (inner product = cosine); zero rows stay zero."""
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     return np.ascontiguousarray(arr / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+
+
+def _query_vector(embedding: Sequence[float] | np.ndarray) -> np.ndarray:
+    """One query as a unit-length float32 row; NaN or infinite values are refused."""
+    query = np.array(embedding, dtype=np.float32, ndmin=2)
+    if query.shape[0] != 1:
+        raise InputError(f"expected one query vector, got an array of shape {query.shape}")
+    norm = float(np.sqrt(np.dot(query[0], query[0])))
+    if not math.isfinite(norm):
+        raise InputError("the query vector contains NaN or infinite values")
+    if norm > 0 and abs(norm - 1.0) > 1e-6:
+        query /= norm
+    return query
 
 
 def check_k(k: int) -> None:
