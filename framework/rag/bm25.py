@@ -222,7 +222,7 @@ class BM25Index:
         live = new_pos[pos] >= 0
         self._segments = [_Segment(new_pos[pos[live]], term[live], tf[live])]
 
-    def sync(self, rows_since: Any, live_ids: np.ndarray, generation: int) -> tuple[int, int]:
+    def sync(self, rows_since: Any, live_ids: Sequence[int] | np.ndarray, generation: int) -> tuple[int, int]:
         """Catch up with a document store: drop rows whose int id is no longer in ``live_ids``,
         add the rows ``rows_since(last int id indexed)`` yields -> (added, removed)."""
         live = np.asarray(live_ids, dtype=np.int64)

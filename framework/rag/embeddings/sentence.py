@@ -155,7 +155,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return self._encode_array(texts).astype("float64").tolist()  # type: ignore[no-any-return]
+        return self._encode_array(texts).astype("float64").tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(list(texts))

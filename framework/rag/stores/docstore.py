@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS groups (
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- ]{1,64}$")
-_scan_json = json.JSONDecoder().scan_once  # json.loads without its Python layers (search's hot path)
+# json.loads without its Python layers (search's hot path): the C scanner, from the start
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 ROW_CACHE_MAX_CHUNKS = 100_000
 """Up to this many chunks, search reads hits from an in-memory copy of the chunk column (id, text,
 metadata JSON) kept in step with every write here, instead of a query per search; above it (where
