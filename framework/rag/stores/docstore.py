@@ -43,12 +43,28 @@ metadata JSON) kept in step with every write here, instead of a query per search
 the vector search itself dominates) from SQLite."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     int_id: int
     id: str
     text: str
     metadata: dict[str, Any]
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _held(meta_json: str) -> dict[str, Any] | str:
+    """How the column keeps a row's metadata: a dict when its values are scalars or lists of
+    scalars (copied per hit, lists too, cheaper than parsing), else the JSON (parsed per hit)."""
+    meta = json.loads(meta_json)
+    for v in meta.values():
+        if type(v) is list:
+            if not all(type(x) in _SCALARS for x in v):
+                return meta_json
+        elif type(v) not in _SCALARS:
+            return meta_json
+    return meta
 
 
 class DocStore:
@@ -60,7 +76,8 @@ class DocStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
-        self._rows: dict[int, tuple[str, str, str]] | None = None  # int id -> (id, text, metadata)
+        # int id -> (id, text, metadata: a flat dict, copied per hit, or JSON, parsed per hit)
+        self._rows: dict[int, tuple[str, str, dict[str, Any] | str]] | None = None
         self._rows_generation = -1
 
     def close(self) -> None:
@@ -186,12 +203,12 @@ class DocStore:
         for i in removed:
             rows.pop(i, None)
         for n, cid, text, meta in zip(added, ids, texts, metas_json, strict=True):
-            rows[n] = (cid, text, meta)
+            rows[n] = (cid, text, _held(meta))
         self._rows_generation = before + 1
         if len(rows) > ROW_CACHE_MAX_CHUNKS:
             self._rows, self._rows_generation = None, -1
 
-    def _column(self) -> dict[int, tuple[str, str, str]] | None:
+    def _column(self) -> dict[int, tuple[str, str, dict[str, Any] | str]] | None:
         """The chunk column, loaded on first use when the store is small enough to keep it, and
         again when another process has written (the generation moved without us)."""
         generation = self.generation()
@@ -199,7 +216,7 @@ class DocStore:
             return self._rows  # None: too many chunks to keep at this generation
         self._rows = None
         if self.count() <= ROW_CACHE_MAX_CHUNKS:
-            self._rows = {r[0]: (r[1], r[2], r[3]) for r in self._conn.execute(
+            self._rows = {r[0]: (r[1], r[2], _held(r[3])) for r in self._conn.execute(
                 "SELECT int_id, id, text, metadata FROM chunks")}
         self._rows_generation = generation
         return self._rows
@@ -210,11 +227,14 @@ class DocStore:
             column = self._column()
             out: dict[int, Row] = {}
             if column is not None:
-                get, scan = column.get, _scan_json
+                get = column.get
                 for i in int_ids:
                     hit = get(i)
                     if hit is not None:  # a fresh dict per hit: callers may change theirs
-                        out[i] = Row(i, hit[0], hit[1], scan(hit[2], 0)[0])
+                        meta = hit[2]
+                        out[i] = Row(i, hit[0], hit[1],
+                                     _scan_json(meta, 0)[0] if isinstance(meta, str) else
+                                     {k: v.copy() if type(v) is list else v for k, v in meta.items()})
                 return out
         with self._lock:
             for start in range(0, len(int_ids), 500):
