@@ -15,13 +15,14 @@ from framework.paths import subdir
 from framework.providers import get_model
 from framework.providers.policy import check_model_id, enforce
 from framework.providers.stack import UsageLedger, build_stack, leaf_models
-from framework.spec.models import AppSpec, KnowledgeConfig
+from framework.spec.models import AppSpec, KnowledgeConfig, StoreConfig
 from framework.tools import get_tools, kb_tool_name, knowledge_search_tool
 
 
 def knowledge_dir(spec: AppSpec, kb: KnowledgeConfig, folder: Path) -> Path:
     """Where an app's knowledge base lives: keyed by app, name and source folder."""
-    source = str(folder.resolve()) + (f"|{kb.store}" if kb.store not in (None, "faiss") else "")
+    where = kb.store.location() if isinstance(kb.store, StoreConfig) else kb.store
+    source = str(folder.resolve()) + (f"|{where}" if where not in (None, "faiss") else "")
     key = hashlib.sha256(source.encode()).hexdigest()[:12]
     return subdir("apps", spec.name, "kb", f"{kb.name}-{key}")
 
@@ -39,10 +40,20 @@ def open_knowledge(spec: AppSpec, base_dir: Path, *, progress: bool = False) -> 
             )
         kb = KnowledgeBase(knowledge_dir(spec, kb_spec, folder), kb_spec.embeddings,
                            chunk_size=kb_spec.chunk_size, chunk_overlap=kb_spec.chunk_overlap,
-                           store=kb_spec.store)
+                           store=_store_for(kb_spec, base_dir))
         kb.sync(folder, progress=progress)
         out[kb_spec.name] = kb
     return out
+
+
+def _store_for(kb: KnowledgeConfig, base_dir: Path) -> Any:
+    """``knowledge[].store`` -> a ``STORES`` name, or a factory bound to its options (relative
+    paths against the app's folder; secrets stay ``env:NAME`` until the store connects)."""
+    from framework.rag.stores.registry import configured_store
+
+    if isinstance(kb.store, StoreConfig):
+        return configured_store({"type": kb.store.type, **kb.store.options(base_dir)})
+    return kb.store
 
 
 CLOSE_KEY = "openbuilder_close"

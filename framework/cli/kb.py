@@ -65,7 +65,13 @@ def _build_options(p: argparse.ArgumentParser) -> None:
                         "openai:MODEL, ollama:MODEL, hash:) or a model name or folder "
                         "(default: the knowledge base's model, else BGE small)")
     p.add_argument("--store", metavar="NAME",
-                   help="vector store type: faiss (default), memory, or a plugin's")
+                   help="vector store type: faiss (default), memory, milvus, qdrant, or a "
+                        "plugin's")
+    p.add_argument("--store-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an option of the --store (repeatable): milvus uri=FILE.db|URL "
+                        "token=env:NAME; qdrant path=DIR or url=URL api_key=env:NAME; "
+                        "collection=NAME, timeout=SECONDS (default: the options the knowledge "
+                        "base was built with)")
     p.add_argument("--chunk-size", type=int, default=800)
     p.add_argument("--chunk-overlap", type=int, default=120)
     p.add_argument("--chunk-unit", choices=("chars", "tokens"), default="chars",
@@ -98,7 +104,25 @@ def _open_for_build(args: argparse.Namespace) -> Any:
         raise InputError("--chunk-size must be positive and --chunk-overlap below it")
     return KnowledgeBase(args.kb, args.embeddings, chunk_size=args.chunk_size,
                          chunk_overlap=args.chunk_overlap, index=args.index,
-                         chunk_unit=args.chunk_unit, store=args.store)
+                         chunk_unit=args.chunk_unit, store=_store_choice(args))
+
+
+def _store_choice(args: argparse.Namespace) -> Any:
+    """``--store NAME`` with ``--store-option KEY=VALUE``s -> what ``KnowledgeBase`` takes."""
+    from framework.rag.stores.registry import configured_store
+
+    if not args.store_option:
+        return args.store
+    if not args.store:
+        raise InputError("--store-option needs --store NAME (milvus, qdrant, ...)")
+    options: dict[str, str] = {}
+    for item in args.store_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"--store-option {item!r} must look like KEY=VALUE, e.g. "
+                             "--store-option path=./qdrant")
+        options[key.strip()] = value.strip()
+    return configured_store({"type": args.store, **options})
 
 
 def _print_report(kb: Any, report: Any, as_json: bool) -> None:

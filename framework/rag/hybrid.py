@@ -68,11 +68,7 @@ class Searcher:
 
     # -- searches -> [(Row, score)] best first ---------------------------------------------
     def dense(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
-        search_rows = getattr(self.store, "search_rows", None)
-        if search_rows is not None:  # the store's fast path: rows, no Document built
-            return search_rows(query, k, flt)
-        pairs = self.store.similarity_search_with_score(query, k=k, filter=flt)
-        return [(Row(-1, str(d.id), d.page_content, d.metadata), s) for d, s in pairs]
+        return self.store.search_rows(query, k, flt)
 
     def keyword(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
         with self._lock:

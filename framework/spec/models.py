@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from framework.agents.rag import DEFAULT_SYSTEM_PROMPT
 from framework.spec.graphs import (
@@ -20,7 +28,7 @@ from framework.spec.kinds import GRAPHS, GraphSpec
 SPEC_VERSION: Literal[1] = 1
 
 __all__ = ["AgentGraph", "AppSpec", "ChatGraph", "CheckpointConfig", "GuardrailConfig",
-           "KnowledgeConfig", "Limits", "McpServerConfig", "Memory", "ModelConfig", "Prompts",
+           "KnowledgeConfig", "StoreConfig", "Limits", "McpServerConfig", "Memory", "ModelConfig", "Prompts",
            "RagGraph", "SPEC_VERSION",
            "SupervisorGraph", "ToolConfig", "WorkflowGraph"]
 
@@ -59,6 +67,100 @@ class ModelConfig(_Strict):
         return [_has_prefix(v) for v in value]
 
 
+STORE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "faiss": ("index",),
+    "memory": (),
+    "milvus": ("uri", "token", "collection", "timeout"),
+    "qdrant": ("path", "url", "api_key", "collection", "timeout"),
+}
+"""The options each built-in store takes in a ``store:`` mapping (a plugin's store: none)."""
+SECRET_STORE_OPTIONS = frozenset({"token", "api_key"})
+STORE_EXAMPLES = {"milvus": "{type: milvus, uri: ./milvus.db} or {type: milvus, uri: "
+                  "http://HOST:19530, token: env:MILVUS_TOKEN}",
+                  "qdrant": "{type: qdrant, path: ./qdrant} or {type: qdrant, url: "
+                  "http://HOST:6333, api_key: env:QDRANT_API_KEY}"}
+
+
+class StoreConfig(_Strict):
+    """A knowledge base's vector store with its options: ``{type: milvus, uri: FILE_OR_URL}``,
+    ``{type: qdrant, path: DIR}``, ``{type: qdrant, url: URL, api_key: env:NAME}``,
+    ``{type: faiss, index: hnsw}``. Relative paths are relative to the app file; secrets only as
+    ``env:NAME`` references."""
+
+    type: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="faiss (default), memory, milvus, qdrant, or a plugin's store")
+    uri: str | None = Field(default=None, min_length=1, description="milvus: a Milvus Lite .db "
+                            "file (relative to the app file) or a server URL http://HOST:19530")
+    token: str | None = Field(default=None, description="milvus: the token, as env:NAME")
+    path: str | None = Field(default=None, min_length=1, description="qdrant: a folder for "
+                             "Qdrant's local mode (relative to the app file)")
+    url: str | None = Field(default=None, min_length=1,
+                            description="qdrant: a server URL, e.g. http://HOST:6333")
+    api_key: str | None = Field(default=None, description="qdrant: the API key, as env:NAME")
+    collection: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$",
+                                   description="milvus, qdrant: the collection (default: "
+                                   "named from the knowledge base)")
+    timeout: float | None = Field(default=None, gt=0, le=600,
+                                  description="milvus, qdrant: seconds to wait for the server")
+    index: str | None = Field(default=None, description="faiss: the index kind (auto, flat, "
+                              "hnsw, ivf, ivfpq)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_options(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            kind = data["type"]
+            allowed = STORE_OPTIONS.get(kind, ())
+            unknown = sorted(k for k in data if k != "type" and k not in allowed)
+            if unknown:
+                names = ", ".join(repr(k) for k in unknown)
+                raise ValueError(f"unknown option {names} for the {kind} store; allowed: "
+                                 f"{', '.join(allowed) or '(none: write store: ' + kind + ')'}")
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> StoreConfig:
+        for key in SECRET_STORE_OPTIONS:
+            value = getattr(self, key)
+            if value is not None and not (value.startswith("env:") and len(value) > 4):
+                raise ValueError(f"{key} must be a reference like 'env:NAME' (the environment "
+                                 "variable holding it), never the secret itself")
+        if self.type == "milvus" and not self.uri:
+            raise ValueError(f"the milvus store needs 'uri': {STORE_EXAMPLES['milvus']}")
+        if self.type == "qdrant" and bool(self.path) == bool(self.url):
+            raise ValueError(f"the qdrant store needs exactly one of 'path' or 'url': "
+                             f"{STORE_EXAMPLES['qdrant']}")
+        for key in ("url",) + (("uri",) if self.uri and "://" in self.uri else ()):
+            value = getattr(self, key)
+            if value is not None and not value.startswith(("http://", "https://")):
+                raise ValueError(f"{key} must start with http:// or https:// (got {value!r})")
+        return self
+
+    def options(self, base_dir: Path) -> dict[str, Any]:
+        """The options for the store's factory, relative paths made absolute against the app's
+        folder (as every path in an app file is)."""
+        out = {k: v for k, v in self.model_dump(exclude={"type"}).items() if v is not None}
+        for key in ("uri", "path"):
+            if key in out and "://" not in out[key] and not Path(out[key]).expanduser().is_absolute():
+                out[key] = str(base_dir / out[key])
+        return out
+
+    def location(self) -> str:
+        """Where the vectors live (no secrets): keys the knowledge base's folder."""
+        return "|".join(str(v) for v in (self.type, self.uri, self.path, self.url, self.collection)
+                        if v)
+
+
+def _store_kind(value: Any) -> str:
+    return "options" if isinstance(value, dict | StoreConfig) else "name"
+
+
+StoreField = Annotated[
+    Annotated[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], Tag("name")]
+    | Annotated[StoreConfig, Tag("options")],
+    Discriminator(_store_kind)]
+
+
 class KnowledgeConfig(_Strict):
     """A knowledge base built from a folder of documents (path relative to the app file)."""
 
@@ -67,8 +169,10 @@ class KnowledgeConfig(_Strict):
     embeddings: str | None = Field(
         default=None, description="embedding id TYPE:MODEL (bge:, local:, openai:, ollama:, hash:) "
         "or a model name/folder; default: BGE small, else the bundled MiniLM")
-    store: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$",
-                              description="vector store type (default: faiss)")
+    store: StoreField | None = Field(
+        default=None, description="vector store: a type (faiss, the default; memory) or a "
+        "mapping with its options: {type: milvus, uri: FILE_OR_URL}, {type: qdrant, path: DIR}, "
+        "{type: qdrant, url: URL, api_key: env:NAME}")
     chunk_size: int = Field(default=800, ge=100, le=20_000)
     chunk_overlap: int = Field(default=120, ge=0, le=5_000)
     search: Literal["dense", "bm25", "hybrid"] = Field(
@@ -84,7 +188,14 @@ class KnowledgeConfig(_Strict):
     def _overlap_below_size(self) -> KnowledgeConfig:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if isinstance(self.store, str) and self.store in STORE_EXAMPLES:
+            raise ValueError(f"store {self.store!r} needs its options: write store: "
+                             f"{STORE_EXAMPLES[self.store]}")
         return self
+
+    @property
+    def store_type(self) -> str | None:
+        return self.store.type if isinstance(self.store, StoreConfig) else self.store
 
 
 TOOL_PATH_KEYS = frozenset({"root", "path", "folder", "file", "spec", "database"})

@@ -1,106 +1,123 @@
-"""Search's fast path (rows from the in-memory chunk column, no Document per hit) returns the
-same hits as the SQLite path and as raw FAISS on the same index, and never serves stale rows."""
+"""The search fast path: hits read from the in-memory chunk column give exactly what SQLite gives,
+stay in step with writes (this process's and another's), and FAISS runs one query on one thread."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
 from framework.rag.knowledge_base import KnowledgeBase
 from framework.rag.stores import docstore
-from framework.rag.stores.docstore import DocStore
+from framework.rag.stores.faiss_index import one_thread
 from framework.rag.stores.faiss_store import FaissStore
 from framework.testing import HashEmbeddings
 
-DIM = 32
+WORDS = ("faiss index vector search cat dog market apple pie graph node checkpoint thread "
+         "embedding model chunk store keyword hybrid").split()
 
 
-def filled(path: Path, n: int = 400) -> tuple[FaissStore, np.ndarray]:
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(n, DIM)).astype(np.float32)
-    store = FaissStore(HashEmbeddings(dimension=DIM), path, index="flat")
-    store.add_vectors([f"text {i}" for i in range(n)], x,
-                      [{"doc_id": f"d{i % 40}", "n": i, "span": [i, i + 1]} for i in range(n)],
-                      ids=[f"c{i}" for i in range(n)])
-    return store, x
+def _texts(rng: random.Random, n: int) -> list[str]:
+    return [" ".join(rng.choice(WORDS) for _ in range(8)) for _ in range(n)]
 
 
-def as_tuples(pairs: list) -> list:
-    return [(r.id, r.text, r.metadata, s) for r, s in pairs]
+def _searches(store: FaissStore, queries: list[str]) -> list[list[tuple[str, float, str, dict]]]:
+    out = []
+    for q in queries:
+        for flt in (None, {"part": "a"}, {"part": ["a", "b"]}):
+            out.append([(r.id, round(s, 6), r.text, r.metadata)
+                        for r, s in store.search_rows(q, k=5, filter=flt)])
+    return out
 
 
-def test_column_path_equals_sqlite_path_and_raw_faiss(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    store, x = filled(tmp_path / "s")
-    queries = np.random.default_rng(2).normal(size=(20, DIM)).astype(np.float32)
-    filters = [None, {"doc_id": "d3"}, {"doc_id": ["d1", "d7"], "n": [1, 7, 41, 47, 81]},
-               lambda m: m["n"] % 3 == 0]
-    fast = [as_tuples(store.search_rows_by_vector(q, 10, f)) for q in queries for f in filters]
-    assert store.docs._rows is not None  # the column served those
-    index = store._open_index()
-    for q, got in zip(queries, fast[::len(filters)], strict=True):
-        unit = (q / np.linalg.norm(q))[None, :]
-        scores, labels = index.search(unit, 10)
-        rows = store.docs.rows_by_int_ids(labels[0].tolist())
-        assert [(rows[i].id, s) for i, s in zip(labels[0].tolist(), scores[0].tolist(),
-                                                 strict=True)] == [(g[0], g[3]) for g in got]
-    monkeypatch.setattr(docstore, "ROW_CACHE_MAX_CHUNKS", 0)
-    store.docs._rows_generation = -1  # decide again: now too many chunks to keep
-    slow = [as_tuples(store.search_rows_by_vector(q, 10, f)) for q in queries for f in filters]
-    assert store.docs._rows is None
-    assert slow == fast
-    docs = store.similarity_search_with_score_by_vector(queries[0], 10)
-    assert [(d.id, d.page_content, d.metadata, s) for d, s in docs] == fast[0]
-    store.close()
+def test_the_column_gives_what_sqlite_gives_through_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    store = FaissStore(HashEmbeddings(), tmp_path / "kb")
+    queries = _texts(rng, 6)
+    for step in range(6):
+        texts = _texts(rng, 40)
+        ids = [f"s{step}-{i}" for i in range(40)] + ([f"s0-{i}" for i in range(5)] if step else [])
+        texts += _texts(rng, len(ids) - 40)  # step > 0: five rows of step 0 replaced
+        store.add_vectors(texts, HashEmbeddings().embed_documents(texts),
+                          [{"part": rng.choice("abc"), "step": step} for _ in ids], ids=ids)
+        if step % 2:
+            store.delete([f"s{step - 1}-{i}" for i in range(10, 20)])
+        column = _searches(store, queries)
+        assert store.docs._rows is not None  # the fast path answered
+        monkeypatch.setattr(docstore, "ROW_CACHE_MAX_CHUNKS", 0)
+        store.docs._rows, store.docs._rows_generation = None, -1
+        assert _searches(store, queries) == column  # SQLite answers the same
+        monkeypatch.setattr(docstore, "ROW_CACHE_MAX_CHUNKS", 250_000)
+        store.docs._rows_generation = -1
 
 
-def test_hits_own_their_metadata(tmp_path: Path) -> None:
-    store, x = filled(tmp_path / "s", 50)
-    first = store.search_rows_by_vector(x[0], 3)
-    first[0][0].metadata["span"].append(99)
-    first[0][0].metadata["doc_id"] = "changed"
-    again = store.search_rows_by_vector(x[0], 3)
-    assert again[0][0].metadata == {"doc_id": "d0", "n": 0, "span": [0, 1]}
-    store.close()
-
-
-def test_column_follows_writes_here_and_from_another_connection(tmp_path: Path) -> None:
-    store, x = filled(tmp_path / "s", 60)
-    assert store.search_rows_by_vector(x[5], 1)[0][0].id == "c5"
-    store.add_vectors(["replaced five"], x[5:6], [{"doc_id": "new"}], ids=["c5"])
-    hit = store.search_rows_by_vector(x[5], 1)[0][0]
-    assert (hit.id, hit.text, hit.metadata) == ("c5", "replaced five", {"doc_id": "new"})
-    store.delete(["c6"])
-    assert all(r.id != "c6" for r, _ in store.search_rows_by_vector(x[6], 5))
-    # another process (connection) changes rows under the held column
-    other = DocStore(tmp_path / "s" / "docs.sqlite")
-    int_id = other.int_ids()[0]
-    other.delete(["c0"])
-    assert int(int_id) not in store.docs.rows_by_int_ids([int(int_id)])
-    other.upsert(["c7"], ["seven from elsewhere"], [{"doc_id": "x"}], x[7:8])
-    # a write here after theirs: the column is read again rather than patched
-    store.add_vectors(["eight"], x[8:9], [{}], ids=["c8"])
-    rows = {r.id: r.text for r in store.docs.rows_by_int_ids(other.int_ids().tolist()).values()}
-    assert rows["c7"] == "seven from elsewhere" and rows["c8"] == "eight" and "c0" not in rows
-    assert len(rows) == len(store.docs.int_ids())  # every live row
-    other.close()
-    store.close()
-
-
-def test_knowledge_base_dense_hits_equal_store_documents(tmp_path: Path) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for n in range(12):
-        (folder / f"f{n}.md").write_text(f"# Doc {n}\n\n" + " ".join(f"word{n * j}" for j in range(40)))
-    kb = KnowledgeBase(tmp_path / "kb", HashEmbeddings(), chunk_size=120, chunk_overlap=0)
-    kb.sync(folder)
-    for q in ("word3 word9", "Doc 4", "word100"):
-        for flt in (None, {"doc_id": "f2.md"}):
-            hits = kb.search(q, k=5, filter=flt)
-            docs = kb.store.similarity_search_with_score(q, k=5, filter=flt)
-            assert [(h.id, h.text, h.metadata, h.score) for h in hits] == \
-                [(d.id, d.page_content, d.metadata, s) for d, s in docs]
-            assert hits
+def test_hits_are_copies_the_caller_may_edit(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path / "kb", embeddings=HashEmbeddings())
+    kb.store.add_vectors(["cats sit on mats"], HashEmbeddings().embed_documents(["cats sit on mats"]),
+                         [{"tags": "pets"}], ids=["a"])
+    hit = kb.search("cats", k=1)[0]
+    hit.metadata["tags"] = "edited"
+    assert kb.search("cats", k=1)[0].metadata == {"tags": "pets"}
     kb.close()
+
+
+def test_rows_another_writer_added_or_deleted_are_seen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = FaissStore(HashEmbeddings(), tmp_path / "kb")
+    first.add_texts(["cats sit on mats", "dogs chase balls"], ids=["a", "b"])
+    assert {r.id for r, _ in first.search_rows("cats", k=2)} == {"a", "b"}
+    other = FaissStore(HashEmbeddings(), tmp_path / "kb")  # e.g. `kb ingest` in another process
+    other.add_texts(["birds sing songs"], ids=["c"])
+    other.delete(["b"])
+    new_int = other.docs.rows_by_ids(["c"])[0].int_id
+    # within the check interval: an added row is read from SQLite, not dropped
+    assert first.docs.rows_by_int_ids([new_int])[new_int].text == "birds sing songs"
+    monkeypatch.setattr(docstore, "COLUMN_CHECK_S", 0.0)
+    rows = first.docs.rows_by_int_ids(list(range(1, 10)))
+    assert sorted(r.id for r in rows.values()) == ["a", "c"]  # the column was reloaded
+    first.close()
+    other.close()
+
+
+def test_a_write_after_another_writers_write_reloads_the_column(tmp_path: Path) -> None:
+    first = FaissStore(HashEmbeddings(), tmp_path / "kb")
+    first.add_texts(["cats sit on mats", "dogs chase balls"], ids=["a", "b"])
+    first.search_rows("cats", k=1)
+    other = FaissStore(HashEmbeddings(), tmp_path / "kb")
+    other.delete(["b"])
+    first.add_texts(["birds sing songs"], ids=["c"])  # generation moved by two: not only ours
+    rows = first.docs.rows_by_int_ids(list(range(1, 10)))
+    assert sorted(r.id for r in rows.values()) == ["a", "c"]
+    first.close()
+    other.close()
+
+
+def test_one_thread_restores_the_thread_count_even_on_error() -> None:
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError), one_thread():
+            assert faiss.omp_get_max_threads() == 1
+            raise RuntimeError("boom")
+        assert faiss.omp_get_max_threads() == 2
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def test_vector_search_matches_a_raw_index_search(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    store = FaissStore(HashEmbeddings(dimension=32), tmp_path / "kb", index="flat")
+    store.add_vectors([f"t{i}" for i in range(500)], x, ids=[f"c{i}" for i in range(500)])
+    raw = faiss.IndexFlatIP(32)
+    raw.add(x)
+    for q in x[:20] + 0.1 * rng.normal(size=(20, 32)).astype(np.float32):
+        scores, labels = raw.search((q / np.linalg.norm(q))[None, :], 10)
+        got = store.search_rows_by_vector(q, 10)
+        assert [r.id for r, _ in got] == [f"c{i}" for i in labels[0]]
+        assert np.allclose([s for _, s in got], scores[0], atol=1e-5)

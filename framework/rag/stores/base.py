@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from framework.rag.stores.docstore import DocStore
+from framework.rag.stores.docstore import DocStore, Row
 
 
 @runtime_checkable
@@ -40,6 +40,9 @@ class KnowledgeStore(Protocol):
     def similarity_search_with_score(self, query: str, k: int = 4, filter: Any = None,
                                      **kwargs: Any) -> list[tuple[Document, float]]:
         """The ``k`` best chunks, best first; ``filter`` is ``{key: value or [values]}``."""
+
+    def search_rows(self, query: str, k: int = 4, filter: Any = None) -> list[tuple[Row, float]]:
+        """The same search as chunk rows (what the knowledge base reads; no Document built)."""
 
     def groups(self) -> dict[str, str]: ...
 

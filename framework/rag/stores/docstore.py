@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,36 +36,19 @@ CREATE TABLE IF NOT EXISTS groups (
 
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- ]{1,64}$")
-# json.loads without its Python layers (search's hot path): the C scanner, from the start
-_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-ROW_CACHE_MAX_CHUNKS = 100_000
+ROW_CACHE_MAX_CHUNKS = 250_000
+COLUMN_CHECK_S = 0.25
 """Up to this many chunks, search reads hits from an in-memory copy of the chunk column (id, text,
-metadata JSON) kept in step with every write here, instead of a query per search; above it (where
+metadata) kept in step with every write here, instead of a query per search; above it (where
 the vector search itself dominates) from SQLite."""
 
 
-@dataclass(slots=True)
+@dataclass
 class Row:
     int_id: int
     id: str
     text: str
     metadata: dict[str, Any]
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _held(meta_json: str) -> dict[str, Any] | str:
-    """How the column keeps a row's metadata: a dict when its values are scalars or lists of
-    scalars (copied per hit, lists too, cheaper than parsing), else the JSON (parsed per hit)."""
-    meta = json.loads(meta_json)
-    for v in meta.values():
-        if type(v) is list:
-            if not all(type(x) in _SCALARS for x in v):
-                return meta_json
-        elif type(v) not in _SCALARS:
-            return meta_json
-    return meta
 
 
 class DocStore:
@@ -76,9 +60,11 @@ class DocStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
-        # int id -> (id, text, metadata: a flat dict, copied per hit, or JSON, parsed per hit)
-        self._rows: dict[int, tuple[str, str, dict[str, Any] | str]] | None = None
+        # the chunk column: int id -> (id, text, metadata), with the generation it reflects and
+        # when that generation was last compared with the database's
+        self._rows: dict[int, tuple[str, str, dict[str, Any]]] | None = None
         self._rows_generation = -1
+        self._rows_checked = 0.0
 
     def close(self) -> None:
         with self._lock:
@@ -120,19 +106,19 @@ class DocStore:
                     cur.execute("INSERT OR REPLACE INTO groups(name, fingerprint, chunk_ids) "
                                 "VALUES (?, ?, ?)", (group[0], group[1], json.dumps(list(ids))))
                 new_ids: list[int] = []
-                metas_json = [json.dumps(m, ensure_ascii=False) for m in metadatas]
-                for i, text, meta, vec in zip(ids, texts, metas_json, vectors, strict=True):
+                for i, text, meta, vec in zip(ids, texts, metadatas, vectors, strict=True):
                     cur.execute(
                         "INSERT INTO chunks(id, text, metadata, vector) VALUES (?, ?, ?, ?)",
-                        (i, text, meta, np.asarray(vec, dtype=np.float32).tobytes()),
+                        (i, text, json.dumps(meta, ensure_ascii=False),
+                         np.asarray(vec, dtype=np.float32).tobytes()),
                     )
                     new_ids.append(int(cur.lastrowid or 0))
-                before = self._bump(cur)
+                self._bump(cur)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
-            self._cache_write(before, old, new_ids, ids, texts, metas_json)
+            self._cache_write(old, new_ids, ids, texts, metadatas)
         return new_ids, old
 
     def delete(self, ids: Iterable[str], group: str | None = None) -> list[int]:
@@ -147,24 +133,21 @@ class DocStore:
                     cur.execute("DELETE FROM groups WHERE name=?", (group,))
                 old = self._int_ids(cur, ids)
                 cur.executemany("DELETE FROM chunks WHERE id=?", [(i,) for i in ids])
-                before = self._bump(cur) if old else None
+                if old:
+                    self._bump(cur)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
-            if before is not None:
-                self._cache_write(before, old, [], [], [], [])
+            self._cache_write(old, [], [], [], [])
         return old
 
     @staticmethod
-    def _bump(cur: sqlite3.Cursor) -> int:
-        """Move the generation on by one (inside the write's transaction) -> the one before."""
-        row = cur.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    def _bump(cur: sqlite3.Cursor) -> None:
         cur.execute(
             "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
             "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
-        return int(row[0]) if row else 0
 
     @staticmethod
     def _group_ids(cur: sqlite3.Cursor, name: str) -> list[str]:
@@ -191,54 +174,61 @@ class DocStore:
         return out
 
     # -- the in-memory chunk column (search's fast path) ---------------------------------------
-    def _cache_write(self, before: int, removed: Sequence[int], added: Sequence[int],
-                     ids: Sequence[str], texts: Sequence[str], metas_json: Sequence[str]) -> None:
-        """Mirror a committed write into the column (called under the lock): ``before`` is the
-        generation the write started from; a column at any other one missed another process's
-        write and is dropped (read again on the next search)."""
+    def _cache_write(self, removed: Sequence[int], added: Sequence[int], ids: Sequence[str],
+                     texts: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Mirror a committed write into the column (called under the lock)."""
         rows = self._rows
-        if rows is None or self._rows_generation != before:
-            self._rows, self._rows_generation = None, -1
+        generation = self.generation()
+        if rows is None or generation != self._rows_generation + (1 if removed or added else 0):
+            self._rows, self._rows_generation = None, -1  # another writer too: reload when used
             return
         for i in removed:
             rows.pop(i, None)
-        for n, cid, text, meta in zip(added, ids, texts, metas_json, strict=True):
-            rows[n] = (cid, text, _held(meta))
-        self._rows_generation = before + 1
+        for n, cid, text, meta in zip(added, ids, texts, metadatas, strict=True):
+            rows[n] = (cid, text, json.loads(json.dumps(meta, ensure_ascii=False)))
+        self._rows_generation = generation
+        self._rows_checked = time.monotonic()
         if len(rows) > ROW_CACHE_MAX_CHUNKS:
-            self._rows, self._rows_generation = None, -1
+            self._rows = None
 
-    def _column(self) -> dict[int, tuple[str, str, dict[str, Any] | str]] | None:
+    def _column(self) -> dict[int, tuple[str, str, dict[str, Any]]] | None:
         """The chunk column, loaded on first use when the store is small enough to keep it, and
-        again when another process has written (the generation moved without us)."""
+        again when another process has written (its generation moved without us; compared at
+        most every ``COLUMN_CHECK_S`` seconds, so a search rarely pays the query)."""
+        now = time.monotonic()
+        if self._rows_generation >= 0 and now - self._rows_checked < COLUMN_CHECK_S:
+            return self._rows
+        self._rows_checked = now
         generation = self.generation()
         if generation == self._rows_generation:
             return self._rows  # None: too many chunks to keep at this generation
         self._rows = None
         if self.count() <= ROW_CACHE_MAX_CHUNKS:
-            self._rows = {r[0]: (r[1], r[2], _held(r[3])) for r in self._conn.execute(
+            self._rows = {r[0]: (r[1], r[2], json.loads(r[3])) for r in self._conn.execute(
                 "SELECT int_id, id, text, metadata FROM chunks")}
         self._rows_generation = generation
         return self._rows
 
     def rows_by_int_ids(self, int_ids: Sequence[int]) -> dict[int, Row]:
-        """The rows of these int ids (those that exist), from the column when it is kept."""
+        """The rows of these int ids (those that exist), from the column when it is kept (rows
+        another process added since the column's last check are read from SQLite)."""
+        out: dict[int, Row] = {}
+        missing: list[int] = []
         with self._lock:
             column = self._column()
-            out: dict[int, Row] = {}
             if column is not None:
-                get = column.get
                 for i in int_ids:
-                    hit = get(i)
-                    if hit is not None:  # a fresh dict per hit: callers may change theirs
-                        meta = hit[2]
-                        out[i] = Row(i, hit[0], hit[1],
-                                     _scan_json(meta, 0)[0] if isinstance(meta, str) else
-                                     {k: v.copy() if type(v) is list else v for k, v in meta.items()})
-                return out
-        with self._lock:
-            for start in range(0, len(int_ids), 500):
-                part = [int(i) for i in int_ids[start:start + 500]]
+                    hit = column.get(i)
+                    if hit is None:
+                        missing.append(i)
+                    else:  # the metadata as a copy: callers may edit theirs
+                        out[i] = Row(i, hit[0], hit[1], dict(hit[2]))
+                if not missing:
+                    return out
+            else:
+                missing = list(int_ids)
+            for start in range(0, len(missing), 500):
+                part = [int(i) for i in missing[start:start + 500]]
                 marks = ",".join("?" * len(part))
                 for r in self._conn.execute(
                     f"SELECT int_id, id, text, metadata FROM chunks WHERE int_id IN ({marks})", part

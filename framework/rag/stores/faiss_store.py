@@ -173,9 +173,7 @@ class FaissStore(VectorStore):
         """The ``k`` best chunks for ``query`` as rows, best first (the knowledge base's path)."""
         if not query or not query.strip():
             raise InputError("query is empty; give some text to search for")
-        as_array = getattr(self._embedding, "embed_query_array", None)  # numpy, no list
-        vector = as_array(query) if as_array is not None else self._embedding.embed_query(query)
-        return self.search_rows_by_vector(vector, k, filter)
+        return self.search_rows_by_vector(self._embedding.embed_query(query), k, filter)
 
     def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                     **kwargs: Any) -> list[Document]:
@@ -229,11 +227,13 @@ class FaissStore(VectorStore):
         gpu = None if selector is not None else self._gpu.get(index, kind, self._version)
         if gpu is not None:  # pragma: no cover - needs a GPU
             scores, labels = gpu.search(query, k)
-        elif selector is None and kind == "flat":
-            scores, labels = index.search(query, k)
         else:
-            params = faiss_index.search_params(kind, self.config, selector)
-            scores, labels = index.search(query, k, params=params)
+            with faiss_index.one_thread():  # one query: one thread (see one_thread)
+                if selector is None and kind == "flat":
+                    scores, labels = index.search(query, k)
+                else:
+                    params = faiss_index.search_params(kind, self.config, selector)
+                    scores, labels = index.search(query, k, params=params)
         return [(i, s) for i, s in zip(labels[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
 
     def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Row, float]]:

@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from framework.errors import InputError
-from framework.rag.stores.docstore import DocStore
+from framework.rag.stores.docstore import DocStore, Row
 from framework.rag.stores.faiss_store import DOCS_FILE, check_k, matches
 
 REFILL_BATCH = 1000
@@ -106,22 +106,29 @@ class LangChainStore:
 
     def similarity_search_with_score(self, query: str, k: int = 4, filter: Any = None,
                                      **kwargs: Any) -> list[tuple[Document, float]]:
+        return [(Document(page_content=row.text, metadata=row.metadata, id=row.id), score)
+                for row, score in self.search_rows(query, k, filter)]
+
+    def search_rows(self, query: str, k: int = 4, filter: Any = None) -> list[tuple[Row, float]]:
         if not query or not query.strip():
             raise InputError("query is empty; give some text to search for")
         check_k(k)
         total = len(self)
         fetch = min(total, k if filter is None else max(k * 10, 100))
         while fetch > 0:
-            pairs = self.vectorstore.similarity_search_with_score(query, k=fetch)
-            rows = {r.id: r for r in self._docs.rows_by_ids([str(d.id) for d, _ in pairs])}
-            out = [(Document(page_content=rows[str(d.id)].text, metadata=rows[str(d.id)].metadata,
-                             id=str(d.id)), float(score))
-                   for d, score in pairs if str(d.id) in rows
-                   and (filter is None or matches(rows[str(d.id)].metadata, filter))]
+            pairs = self._nearest(query, fetch)
+            rows = {r.id: r for r in self._docs.rows_by_ids([i for i, _ in pairs])}
+            out = [(rows[i], score) for i, score in pairs if i in rows
+                   and (filter is None or matches(rows[i].metadata, filter))]
             if len(out) >= k or fetch >= total:
                 return out[:k]
             fetch = min(total, fetch * 4)
         return []
+
+    def _nearest(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunk ids with their scores, best first."""
+        return [(str(d.id), float(score))
+                for d, score in self.vectorstore.similarity_search_with_score(query, k=k)]
 
     def groups(self) -> dict[str, str]:
         return self._docs.groups()
