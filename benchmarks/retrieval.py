@@ -292,7 +292,7 @@ def quality(name: str, path: Path, split: str, limit: int | None, emb: SentenceT
 
 
 # -- latency and memory on synthetic vectors ------------------------------------------------------
-def latency(n: int, dim: int = 384, queries: int = 300, peer: bool = True) -> dict[str, float]:
+def latency(n: int, dim: int = 384, queries: int = 300, peer: bool = True) -> dict[str, Any]:
     """``KnowledgeBase.search`` k=10 on a flat index of ``n`` synthetic chunks against raw
     ``index.search`` on the same index, and LangChain's FAISS store on the same vectors."""
     rng = np.random.default_rng(0)
@@ -302,7 +302,7 @@ def latency(n: int, dim: int = 384, queries: int = 300, peer: bool = True) -> di
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     names = [f"q{i}" for i in range(queries)]
     emb = Precomputed("synthetic", dict(zip(names, q, strict=True)))
-    out: dict[str, float] = {"n": n}
+    out: dict[str, Any] = {"n": n}
     with tempfile.TemporaryDirectory() as tmp:
         kb = KnowledgeBase(Path(tmp) / "kb", emb, cache=False, index="flat")
         texts = [f"chunk {i} " + "lorem ipsum dolor sit amet " * 20 for i in range(n)]
@@ -384,11 +384,13 @@ def print_report(model: str, results: list[dict[str, Any]], lat: list[dict[str, 
         print("\nSearch overhead, k=10, flat index, 384-d synthetic vectors (KnowledgeBase.search -> "
               "Hits with text+metadata vs raw index.search on the same index; LangChain FAISS on the "
               "same vectors)")
-        print(f"  {'chunks':>8} {'p50 ms':>8} {'p95 ms':>8} {'raw p50':>8} {'raw p95':>8} {'ratio':>6} "
+        print(f"  {'chunks':>8} {'thr':>3} {'p50 ms':>8} {'p95 ms':>8} {'raw p50':>8} {'raw p95':>8} "
+              f"{'ratio':>6} "
               f"{'+us p50':>7} {'goal':>4} {'ours QPS':>9} {'LC QPS':>8} {'xLC':>5} {'idx B/vec':>9} "
               f"{'doc B/chunk':>11}")
         for r2 in lat:
-            print(f"  {r2['n']:>8} {r2['p50_ms']:>8.3f} {r2['p95_ms']:>8.3f} {r2['raw_p50_ms']:>8.3f} "
+            print(f"  {r2['n']:>8} {r2.get('threads', 1):>3} {r2['p50_ms']:>8.3f} {r2['p95_ms']:>8.3f} "
+                  f"{r2['raw_p50_ms']:>8.3f} "
                   f"{r2['raw_p95_ms']:>8.3f} {r2['ratio_mean']:>6.3f} {r2['extra_us_p50']:>7.0f} "
                   f"{'met' if r2['goal_met'] else 'NOT':>4} {r2.get('ours_qps', 0):>9,.0f} "
                   f"{r2.get('langchain_qps', 0):>8,.0f} {r2.get('qps_ratio', 0):>5.2f} "
@@ -406,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="chunk counts for the synthetic overhead runs, comma list (add 1000000 for 1M; "
                         "about 6 GB of memory); empty to skip")
     p.add_argument("--no-peer", action="store_true", help="skip LangChain FAISS in the synthetic runs")
-    p.add_argument("--faiss-threads", type=int, default=1)
+    p.add_argument("--faiss-threads", default="1,default",
+                   help="OpenMP threads for FAISS, comma list (default: the library's own count); the "
+                        "quality runs use the first, the overhead runs each in turn")
     p.add_argument("--latency-only", action="store_true", help="skip the quality runs")
     p.add_argument("--quick", action="store_true",
                    help="a run of a few minutes: --limit 1000 --max-queries 100 --sizes 10000 unless given")
@@ -423,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # One FAISS thread for both sides: single-query searches do not parallelise, and OpenMP
     # threads spinning on a shared 2-core machine make every search 10-20x slower.
-    faiss.omp_set_num_threads(args.faiss_threads)
+    library_threads = faiss.omp_get_max_threads()
+    threads = [library_threads if t.strip() == "default" else int(t)
+               for t in args.faiss_threads.split(",") if t.strip()] or [1]
+    faiss.omp_set_num_threads(threads[0])
     emb = SentenceTransformerEmbeddings(args.model, batch_size=BATCH, quiet=args.latency_only)
     print(f"embedding model in use: {emb.model_name} ({emb.path})", file=sys.stderr)
     results = []
@@ -434,8 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     lat = []
     for n in sizes:
-        lat.append(latency(n, peer=not args.no_peer))
-        print(f"[latency] {n} chunks done", file=sys.stderr)
+        for t in threads:
+            faiss.omp_set_num_threads(t)
+            lat.append({"threads": t, **latency(n, peer=not args.no_peer)})
+            print(f"[latency] {n} chunks, {t} FAISS threads done", file=sys.stderr)
     gpu: dict[str, Any] | None = None
     if args.gpu:
         gpu = run_gpu(args)
