@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -16,45 +18,66 @@ RRF_CONSTANT = 60
 
 
 class Searcher:
-    """Keeps the BM25 index in step with the store (rebuilt when the store's generation moved)."""
+    """Keeps the BM25 index in step with the store (updated in place when its generation moved)."""
 
     def __init__(self, store: KnowledgeStore, folder: Path | None) -> None:
         self.store = store
         self.folder = folder
         self._bm25: BM25Index | None = None
+        # the keyword index is updated in place: updates and keyword searches take turns
+        self._lock = threading.RLock()
 
     def bm25(self) -> BM25Index:
-        generation = self.store.docs.generation()
+        """The keyword index at the store's generation: a saved or held index that lags behind
+        is brought up to date in place (only rows added since are tokenised), not rebuilt."""
+        with self._lock:
+            return self._current_bm25()
+
+    def _current_bm25(self) -> BM25Index:
+        docs = self.store.docs
+        generation = docs.generation()
         if self._bm25 is not None and self._bm25.generation == generation:
             return self._bm25
-        index = BM25Index.load(self.folder, generation) if self.folder else None
+        index = self._bm25
+        if index is None and self.folder:
+            index = BM25Index.load(self.folder)
         if index is None:
             index = BM25Index()
-            index.build(self.store.docs.iter_texts(), generation)
-            if self.folder:
-                index.save(self.folder)
+            index.build(docs.iter_texts(), generation)
+        elif index.generation != generation:
+            index.sync(lambda last, missing: chain(docs.texts_by_int_ids(missing),
+                                                   docs.iter_texts(after=last)),
+                       docs.int_ids(), generation)
+        else:
+            self._bm25 = index
+            return index
+        if self.folder:
+            index.save(self.folder)
         self._bm25 = index
         return index
 
     def rebuild_bm25(self) -> int:
-        self._bm25 = None
-        index = BM25Index()
-        index.build(self.store.docs.iter_texts(), self.store.docs.generation())
-        if self.folder:
-            index.save(self.folder)
-        self._bm25 = index
-        return len(index)
+        """Build the keyword index from scratch (``kb rebuild``) and save it."""
+        with self._lock:
+            index = BM25Index()
+            index.build(self.store.docs.iter_texts(), self.store.docs.generation())
+            if self.folder:
+                index.save(self.folder)
+            self._bm25 = index
+            return len(index)
 
     # -- searches -> [(Row, score)] best first ---------------------------------------------
     def dense(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
         return self.store.search_rows(query, k, flt)
 
     def keyword(self, query: str, k: int, flt: Any) -> list[tuple[Row, float]]:
-        index = self.bm25()
-        total = len(index)
+        with self._lock:
+            index = self.bm25()
+            total = len(index)
         fetch = min(total, k if flt is None else max(k * 10, 100))
         while True:
-            pairs = index.search(query, fetch)
+            with self._lock:
+                pairs = index.search(query, fetch)
             rows = self.store.docs.rows_by_int_ids([i for i, _ in pairs])
             out = [(rows[i], s) for i, s in pairs
                    if i in rows and (flt is None or matches(rows[i].metadata, flt))]

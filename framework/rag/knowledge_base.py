@@ -36,7 +36,7 @@ RERANK_POOL = 20
 __all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists", "kb_path"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     id: str
     score: float

@@ -145,14 +145,17 @@ class SentenceTransformerEmbeddings(Embeddings):
     def dimension(self) -> int:
         return int(self._st().get_sentence_embedding_dimension())
 
-    def _encode(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors = self._st().encode(
+    def _encode_array(self, texts: list[str]) -> Any:
+        """float32 rows; the model batches ``batch_size`` texts at a time, sorted by length."""
+        return self._st().encode(
             texts, batch_size=self.batch_size, normalize_embeddings=self.normalize,
             convert_to_numpy=True, show_progress_bar=False,
         )
-        return [[float(x) for x in row] for row in vectors]
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._encode_array(texts).astype("float64").tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(list(texts))
@@ -165,6 +168,10 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([self.profile.query_instruction + text])[0]
+
+    def embed_query_array(self, text: str) -> Any:
+        """``embed_query`` as a float32 numpy row (the store's search path: no list round trip)."""
+        return self._encode_array([self.profile.query_instruction + text])[0]
 
 
 def _best_device() -> str:

@@ -263,9 +263,27 @@ class DocStore:
         for r in rows:
             yield Row(r[0], r[1], r[2], json.loads(r[3]))
 
-    def iter_texts(self, batch: int = 5000) -> Iterable[tuple[int, str]]:
-        """(int id, text) of every chunk in int id order, read in batches."""
-        last = -1
+    def int_ids(self) -> np.ndarray:
+        """Every chunk's int id, ascending."""
+        with self._lock:
+            rows = self._conn.execute("SELECT int_id FROM chunks ORDER BY int_id").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def texts_by_int_ids(self, int_ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(int id, text) of these chunks (those that exist), in int id order."""
+        out: list[tuple[int, str]] = []
+        with self._lock:
+            for start in range(0, len(int_ids), 500):
+                part = [int(i) for i in int_ids[start:start + 500]]
+                marks = ",".join("?" * len(part))
+                out.extend(self._conn.execute(
+                    f"SELECT int_id, text FROM chunks WHERE int_id IN ({marks})", part))
+        return sorted(out)
+
+    def iter_texts(self, batch: int = 5000, after: int = -1) -> Iterable[tuple[int, str]]:
+        """(int id, text) of every chunk (whose int id is above ``after``) in int id order, read
+        in batches."""
+        last = after
         while True:
             with self._lock:
                 rows = self._conn.execute(
