@@ -83,6 +83,7 @@ def test_copy_is_made_once_per_index_version_and_only_for_flat_and_ivf() -> None
     assert mirror.get(index, "flat", 1) is not first and len(calls) == 2  # index changed
     assert mirror.get(index, "hnsw", 1) is None  # HNSW has no GPU form
     q = vectors(2, seed=3)
+    assert first is not None
     np.testing.assert_array_equal(first.search(q, 4)[1], index.search(q, 4)[1])
 
 

@@ -28,7 +28,7 @@ def corpus(root: Path, files: int = 14) -> Path:
 
 def snapshot(kb: KnowledgeBase) -> tuple[list[tuple[str, str, dict]], np.ndarray]:
     rows = [(r.id, r.text, r.metadata) for r in kb.store.docs.iter_rows()]
-    _, vectors = kb.store.docs.all_vectors(kb.store.dimension)
+    _, vectors = kb.store.docs.all_vectors(kb.store.dimension or 0)
     return rows, vectors
 
 
