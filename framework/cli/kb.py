@@ -19,6 +19,11 @@ def register(sub: Any) -> None:
     ing = kbs.add_parser("ingest", help="add files and folders to a knowledge base")
     ing.add_argument("paths", nargs="+", type=Path, help="files or folders")
     _build_options(ing)
+    ing.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="load and chunk files in N processes (this process embeds and writes)")
+    ing.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                     help="load, chunk and embed as Ray Data stages: on a local Ray, or on the "
+                          "cluster at ADDRESS (host:port, ray://host:port or auto)")
     ing.set_defaults(func=cmd_ingest)
 
     sy = kbs.add_parser("sync", help="make a knowledge base match a folder (incremental)")
@@ -140,9 +145,30 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for p in args.paths:
         if not p.exists():
             raise InputError(f"{p} does not exist; give files or folders to ingest")
+    workers, ray_address = getattr(args, "workers", 1), getattr(args, "ray", None)
+    if workers != 1 or ray_address is not None:
+        from framework.rag.parallel_ingest import check_workers
+
+        check_workers(workers)  # before anything is opened or written
+        if ray_address is not None and workers != 1:
+            raise InputError("--workers and --ray do not combine; Ray spreads the work itself")
+    if ray_address is not None:
+        from framework.rag.ray_ingest import connect
+
+        connect(ray_address)  # an unreachable cluster fails here, before the KB is created
     kb = _open_for_build(args)
-    report = kb.add_files(args.paths, progress=True, include=args.include, exclude=args.exclude,
-                          follow_symlinks=args.follow_symlinks)
+    options: dict[str, Any] = {"progress": True, "include": args.include, "exclude": args.exclude,
+                               "follow_symlinks": args.follow_symlinks}
+    if ray_address is not None:
+        from framework.rag.ray_ingest import ingest_ray
+
+        report = ingest_ray(kb, args.paths, **options)
+    elif workers != 1:
+        from framework.rag.parallel_ingest import ingest_parallel
+
+        report = ingest_parallel(kb, args.paths, workers=workers, **options)
+    else:
+        report = kb.add_files(args.paths, **options)
     _print_report(kb, report, args.json)
     return 0
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,14 +213,26 @@ class KnowledgeBase:
                                   f"{_short(str(exc))})")
             return
         texts, metas, ids = self._chunks(docs)
-        bar = _bar(progress and len(texts) > EMBED_BATCH * 4, len(texts), file.name)
-        try:
-            vectors, embedded = self.cache.embed(
-                self.model_name, texts, self.embeddings.embed_documents, batch_size=EMBED_BATCH,
-                on_batch=bar.update if bar else None, dimension=self.store.dimension)
-        finally:
-            if bar:
-                bar.close()
+        self._write_chunks(name, fingerprint, (texts, metas, ids), known, report, progress)
+
+    def _write_chunks(self, name: str, fingerprint: str,
+                      chunks: tuple[list[str], list[dict[str, Any]], list[str]],
+                      known: dict[str, str], report: SyncReport, progress: bool,
+                      vectors: Any = None) -> None:
+        """Embed (unless ``vectors`` are given) and write one file's chunks; the one writer that
+        the serial path, ``--workers`` and ``--ray`` share."""
+        texts, metas, ids = chunks
+        embedded = len(texts)  # vectors given: embedded by the caller
+        if vectors is None:
+            bar = _bar(progress and len(texts) > EMBED_BATCH * 4, len(texts), Path(name).name)
+            try:
+                vectors, embedded = self.cache.embed(
+                    self.model_name, texts, self.embeddings.embed_documents,
+                    batch_size=EMBED_BATCH, on_batch=bar.update if bar else None,
+                    dimension=self.store.dimension)
+            finally:
+                if bar:
+                    bar.close()
         self.store.add_vectors(texts, vectors, metas, ids=ids, group=(name, fingerprint))
         report.chunks += len(texts)
         report.embedded += embedded
@@ -231,19 +243,7 @@ class KnowledgeBase:
 
     def _chunks(self, docs: Sequence[LoadedDoc]) -> tuple[list[str], list[dict[str, Any]], list[str]]:
         """Chunk texts, metadata and ids (``doc_id#n``, numbered across a document's pages)."""
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        ids: list[str] = []
-        numbers: dict[str, int] = {}
-        for doc in docs:
-            for chunk in self._split(doc.text):
-                n = numbers.get(doc.doc_id, 0)
-                numbers[doc.doc_id] = n + 1
-                texts.append(chunk.text)
-                ids.append(f"{doc.doc_id}#{n}")
-                metas.append({**doc.metadata, "doc_id": doc.doc_id, "chunk": n,
-                              "heading": chunk.heading, "span": [chunk.start, chunk.end]})
-        return texts, metas, ids
+        return chunk_docs(docs, self._split)
 
     def _split(self, text: str) -> list[Any]:
         measure = None
@@ -300,6 +300,24 @@ class KnowledgeBase:
     def close(self) -> None:
         self.store.close()
         self.cache.close()
+
+
+def chunk_docs(docs: Sequence[LoadedDoc], split: Callable[[str], list[Any]]
+               ) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+    """Chunk texts, metadata and ids (``doc_id#n``, numbered across a document's pages)."""
+    texts: list[str] = []
+    metas: list[dict[str, Any]] = []
+    ids: list[str] = []
+    numbers: dict[str, int] = {}
+    for doc in docs:
+        for chunk in split(doc.text):
+            n = numbers.get(doc.doc_id, 0)
+            numbers[doc.doc_id] = n + 1
+            texts.append(chunk.text)
+            ids.append(f"{doc.doc_id}#{n}")
+            metas.append({**doc.metadata, "doc_id": doc.doc_id, "chunk": n,
+                          "heading": chunk.heading, "span": [chunk.start, chunk.end]})
+    return texts, metas, ids
 
 
 def exists(path: str | Path) -> bool:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -196,11 +197,27 @@ def gpu_count() -> int:
     return int(get()) if get else 0
 
 
-class GpuMirror:
-    """A GPU copy of a CPU index for search, refreshed after the CPU index changes."""
+def copy_to_gpu(index: Any, resources: Any = None) -> Any:
+    """A GPU copy of a CPU index (exact float32 storage: the same results as the CPU)."""
+    faiss = faiss_module()
+    options = faiss.GpuClonerOptions()
+    options.useFloat16 = False
+    return faiss.index_cpu_to_gpu(resources or faiss.StandardGpuResources(), 0, index, options)
 
-    def __init__(self, enabled: bool | None) -> None:
-        self.enabled = gpu_count() > 0 if enabled is None else bool(enabled and gpu_count() > 0)
+
+class GpuMirror:
+    """A GPU copy of a CPU index for search, refreshed after the CPU index changes.
+
+    When the copy or a search on it fails (a GPU out of memory on a huge index, a driver error),
+    searches fall back to the CPU index with a warning and stay there. ``gpus`` and ``copy`` are
+    the GPU count and the copy step (``copy(index) -> GPU index``), replaceable for tests.
+    """
+
+    def __init__(self, enabled: bool | None, *, gpus: Callable[[], int] = gpu_count,
+                 copy: Callable[[Any], Any] | None = None) -> None:
+        present = gpus() > 0
+        self.enabled = present if enabled is None else bool(enabled and present)
+        self._copy_fn = copy
         self._res: Any = None
         self._copy: Any = None
         self._source: tuple[int, int] | None = None
@@ -209,26 +226,51 @@ class GpuMirror:
         self._copy = None
         self._source = None
 
+    def _fail(self, what: str, exc: BaseException) -> None:
+        message = (f"FAISS {what} on the GPU failed ({type(exc).__name__}: {exc}); searching on "
+                   "the CPU from now on (free GPU memory, or use an IVF-PQ index, to search "
+                   "on the GPU)")
+        log.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        self.enabled = False
+        self.invalidate()
+
     def get(self, index: Any, kind: str, version: int) -> Any | None:
-        """The GPU copy of ``index`` (at ``version``), or None when it must run on the CPU."""
+        """A searcher over the GPU copy of ``index`` (at ``version``), or None for the CPU."""
         if not self.enabled or kind not in ("flat", "ivf", "ivfpq"):
             return None
         key = (id(index), version)
         if self._copy is not None and self._source == key:
             return self._copy
-        faiss = faiss_module()
         try:
-            if self._res is None:
-                self._res = faiss.StandardGpuResources()
-            options = faiss.GpuClonerOptions()
-            options.useFloat16 = False  # same results as the CPU
-            self._copy = faiss.index_cpu_to_gpu(self._res, 0, index, options)
-            self._source = key
-        except (RuntimeError, AttributeError) as exc:  # pragma: no cover - needs a GPU
-            log.warning("FAISS GPU copy failed (%s); searching on the CPU", exc)
-            self.enabled = False
+            if self._copy_fn is not None:
+                gpu = self._copy_fn(index)
+            else:
+                if self._res is None:
+                    self._res = faiss_module().StandardGpuResources()
+                gpu = copy_to_gpu(index, self._res)
+        except (RuntimeError, MemoryError, AttributeError) as exc:
+            self._fail("copy of the index", exc)
             return None
+        self._copy = _GuardedGpu(gpu, index, self)
+        self._source = key
         return self._copy
+
+
+class _GuardedGpu:
+    """``search`` on the GPU copy; a failure there searches the CPU index instead (and warns)."""
+
+    def __init__(self, gpu: Any, cpu: Any, mirror: GpuMirror) -> None:
+        self.gpu, self.cpu, self.mirror = gpu, cpu, mirror
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            scores, labels = self.gpu.search(query, k)
+            return scores, labels
+        except (RuntimeError, MemoryError) as exc:
+            self.mirror._fail("search", exc)
+            scores, labels = self.cpu.search(query, k)
+            return scores, labels
 
 
 def to_cpu(index: Any) -> Any:
