@@ -50,7 +50,9 @@ def add_gpu_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bandwidth-gbs", dest="bandwidth_gbs", type=float, default=None,
                    help="the card's memory bandwidth in GB/s (default: from nvidia-ml / torch)")
     p.add_argument("--embed-texts", dest="embed_texts", type=int, default=4096)
-    p.add_argument("--model", default=None, help="embedding model (default: BGE small, else bundled)")
+    if not any("--model" in a.option_strings for a in p._actions):  # retrieval.py has its own
+        p.add_argument("--model", default=None,
+                       help="embedding model (default: BGE small, else bundled)")
 
 
 def gpu_reason() -> str | None:
