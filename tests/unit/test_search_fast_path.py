@@ -121,3 +121,19 @@ def test_vector_search_matches_a_raw_index_search(tmp_path: Path) -> None:
         got = store.search_rows_by_vector(q, 10)
         assert [r.id for r, _ in got] == [f"c{i}" for i in labels[0]]
         assert np.allclose([s for _, s in got], scores[0], atol=1e-5)
+
+
+class _ArrayQueries(HashEmbeddings):
+    """Embeddings whose queries come as numpy rows (as SentenceTransformerEmbeddings gives them)."""
+
+    def embed_query(self, text: str) -> list[float]:
+        raise AssertionError("the store asked for a list although an array was offered")
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        return np.asarray(super().embed_query(text), dtype=np.float32)
+
+
+def test_a_query_offered_as_an_array_is_searched_as_one(tmp_path: Path) -> None:
+    store = FaissStore(_ArrayQueries(), tmp_path / "kb")
+    store.add_texts(["cats sit on mats", "stock markets fell"], ids=["a", "b"])
+    assert [r.id for r, _ in store.search_rows("cats on mats", k=1)] == ["a"]

@@ -173,7 +173,9 @@ class FaissStore(VectorStore):
         """The ``k`` best chunks for ``query`` as rows, best first (the knowledge base's path)."""
         if not query or not query.strip():
             raise InputError("query is empty; give some text to search for")
-        return self.search_rows_by_vector(self._embedding.embed_query(query), k, filter)
+        as_array = getattr(self._embedding, "embed_query_array", None)  # no list round trip
+        vector = as_array(query) if as_array is not None else self._embedding.embed_query(query)
+        return self.search_rows_by_vector(vector, k, filter)
 
     def similarity_search_by_vector(self, embedding: list[float], k: int = 4,
                                     **kwargs: Any) -> list[Document]:
