@@ -26,14 +26,16 @@ $(LLAMA_WHEEL): | $(BIN)/python
 	  --no-binary llama-cpp-python -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
+# --no-compile: bytecode is written on first import, for the modules a run uses (compiling every
+# installed module up front took about 70 of the install's 115 s here).
 $(VENV)/.setup-all: pyproject.toml $(LLAMA_WHEEL) | $(BIN)/python
-	$(BIN)/pip install --find-links $(WHEELS) -e '.[all]'
+	$(BIN)/pip install --no-compile --find-links $(WHEELS) -e '.[all]'
 	$(BIN)/pip install --quiet --no-deps --no-index --force-reinstall --find-links $(WHEELS) \
 	  llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
 $(VENV)/.setup-dev: pyproject.toml $(LLAMA_WHEEL) | $(BIN)/python
-	$(BIN)/pip install --find-links $(WHEELS) -e '.[dev]'
+	$(BIN)/pip install --no-compile --find-links $(WHEELS) -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps --no-index --force-reinstall --find-links $(WHEELS) \
 	  llama-cpp-python==$(LLAMA_VERSION)
 	touch $@ $(VENV)/.setup-all
@@ -79,8 +81,12 @@ demo: prepare ui
 lint: dev
 	$(BIN)/ruff check .
 
+# mypy's incremental cache lives beside the llama wheel, outside the checkout: a fresh clone
+# re-checks only what changed (files are compared by hash), 5 s instead of 95 s here.
+MYPY_CACHE ?= $(HOME)/.cache/openbuilder/mypy
+
 typecheck: dev
-	$(BIN)/mypy
+	$(BIN)/mypy --cache-dir $(MYPY_CACHE)
 
 # Test files run in parallel, one file per worker at a time (pytest-xdist; TEST_WORKERS=0 runs
 # them in this process).
