@@ -5,10 +5,18 @@ The public API is imported lazily, so ``import framework`` loads no heavy librar
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# gRPC (the Milvus, Qdrant and Ray clients) runs fork handlers in every child this process forks;
+# since grpcio 1.81 they start a poller in a fork-then-exec child whose descriptors are being
+# closed, and about one sandbox start in five (the code tool's bubblewrap) then failed with
+# "epoll_wait error: Bad file descriptor" (grpc/grpc#43055). Nothing here forks to use gRPC in the
+# child, so its fork support is off unless the user set it; gRPC reads this when it starts.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 _EXPORTS = {
     "get_model": "framework.providers",

@@ -212,3 +212,32 @@ class TestCodeToolConformance(ToolConformance):
 
     def broken_tool(self) -> BaseTool:
         return tools(bwrap="no-such-bwrap", **QUICK)[0]
+
+
+GRPC_CLIENT_THEN_CODE = """
+import framework  # first, as an app server imports it
+from concurrent import futures
+import grpc
+from connectors.code import tools
+server = grpc.server(futures.ThreadPoolExecutor(2))
+port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+grpc.channel_ready_future(grpc.insecure_channel(f"127.0.0.1:{port}")).result(timeout=10)
+code = tools(timeout=5, memory_mb=256, max_output=8192)[0]
+outs = [code.invoke({"code": "print('ran')"}) for _ in range(20)]
+print(sum(o.startswith("ran") for o in outs))
+"""
+
+
+@pytest.mark.slow
+def test_the_sandbox_starts_beside_live_grpc_channels(sandbox: None) -> None:
+    """A process holding gRPC channels (a Milvus, Qdrant or Ray client) starts every sandbox: with
+    gRPC's fork handlers on, about one start in five failed (grpc/grpc#43055)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "GRPC_ENABLE_FORK_SUPPORT"}
+    proc = subprocess.run([sys.executable, "-c", GRPC_CLIENT_THEN_CODE], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-1] == "20", proc.stderr[-2000:]
