@@ -32,6 +32,14 @@ def _share_cores_between_workers() -> None:
 _share_cores_between_workers()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests run first (each file keeps its order, the order is the same on every
+    worker): pytest-xdist hands out files in this order, so the long ones no longer start last
+    while the other worker has run out of work."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def _default_models_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
