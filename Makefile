@@ -89,9 +89,10 @@ typecheck: dev
 	$(BIN)/mypy --cache-dir $(MYPY_CACHE)
 
 # Test files run in parallel, one file per worker at a time (pytest-xdist; TEST_WORKERS=0 runs
-# them in this process).
+# them in this process), in the order tests/conftest.py gives them: files with slow tests first
+# (xdist would otherwise order files by their number of tests and start the longest ones last).
 TEST_WORKERS ?= auto
-PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck
 	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25
