@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from framework.rag.knowledge_base import KnowledgeBase
-from framework.rag.stores import docstore
+from framework.rag.stores import docstore, faiss_index
 from framework.rag.stores.faiss_index import one_thread
 from framework.rag.stores.faiss_store import FaissStore
 from framework.testing import HashEmbeddings
@@ -137,3 +137,31 @@ def test_a_query_offered_as_an_array_is_searched_as_one(tmp_path: Path) -> None:
     store = FaissStore(_ArrayQueries(), tmp_path / "kb")
     store.add_texts(["cats sit on mats", "stock markets fell"], ids=["a", "b"])
     assert [r.id for r, _ in store.search_rows("cats on mats", k=1)] == ["a"]
+
+
+def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(tmp_path: Path) -> None:
+    """The flat index's one-query path (a matrix-vector product over the index's own vectors) gives
+    FAISS's ids and scores after adds, replacements and deletes, for k below, at and above the
+    number of vectors."""
+    rng = np.random.default_rng(3)
+    store = FaissStore(HashEmbeddings(), tmp_path / "kb", index="flat")
+    queries = rng.normal(size=(8, 64)).astype(np.float32)
+    for step in range(5):
+        vectors = rng.normal(size=(30, 64)).astype(np.float32)
+        ids = [f"s{step}-{i}" for i in range(30)] + ([f"s0-{i}" for i in range(4)] if step else [])
+        vectors = np.vstack([vectors, rng.normal(size=(len(ids) - 30, 64)).astype(np.float32)])
+        store.add_vectors([f"t {i}" for i in ids], vectors, [{} for _ in ids], ids=ids)
+        if step % 2:
+            store.delete([f"s{step - 1}-{i}" for i in range(5, 15)])
+        index = store._open_index()
+        assert faiss_index.flat_parts(index) is not None  # the path under test is taken
+        total = int(index.ntotal)
+        by_int = {r.int_id: r.id for r in store.docs.rows_by_int_ids(
+            faiss.vector_to_array(faiss.downcast_index(index).id_map).tolist()).values()}
+        for q in queries:
+            unit = (q / np.linalg.norm(q))[None, :]
+            for k in (1, 10, total, total + 5):
+                scores, labels = index.search(unit, min(k, total))
+                got = store.search_rows_by_vector(q, k)
+                assert [r.id for r, _ in got] == [by_int[int(i)] for i in labels[0]], (step, k)
+                assert [s for _, s in got] == pytest.approx(scores[0].tolist(), abs=1e-5)

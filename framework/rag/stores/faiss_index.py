@@ -186,6 +186,41 @@ def one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
+def flat_parts(index: Any) -> tuple[Any, Any] | None:
+    """The ID map and the inner-product ``IndexFlat`` under it, or None for any other index."""
+    faiss = faiss_module()
+    index = faiss.downcast_index(index)
+    if not isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2):
+        return None
+    base = faiss.downcast_index(index.index)
+    if not isinstance(base, faiss.IndexFlat) or base.metric_type != faiss.METRIC_INNER_PRODUCT:
+        return None
+    return index, base
+
+
+def flat_search_one(parts: tuple[Any, Any], query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One query against an ID-mapped flat inner-product index: scores and ids, best first.
+
+    FAISS scans a single query row by row with a heap (its BLAS path starts at 20 queries); one
+    matrix-vector product (BLAS ``sgemv``, on the cores BLAS may use) over the index's own vectors,
+    read in place, and a partial sort of the scores give the same top ``k``: measured here at 10k x
+    384, 141 us against 274 us for ``index.search`` on one thread and about 1 ms on two. The caller
+    holds the store's lock, so the vectors cannot move while they are read."""
+    faiss = faiss_module()
+    index, base = parts
+    n, dim = int(base.ntotal), int(base.d)
+    vectors = faiss.rev_swig_ptr(base.get_xb(), n * dim).reshape(n, dim)
+    scores = vectors @ query[0]
+    if k < n:
+        top = np.argpartition(scores, n - k)[n - k:]
+    else:
+        top = np.arange(n)
+    top = top[np.argsort(-scores[top], kind="stable")]
+    id_map = index.id_map
+    labels = np.fromiter((id_map.at(int(j)) for j in top), dtype=np.int64, count=len(top))
+    return scores[top], labels
+
+
 def id_selector(int_ids: np.ndarray) -> Any:
     return faiss_module().IDSelectorBatch(np.ascontiguousarray(int_ids, dtype=np.int64))
 

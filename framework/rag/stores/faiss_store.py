@@ -70,7 +70,7 @@ class FaissStore(VectorStore):
             self.config = IndexConfig.parse(json.loads(stored_config))
         self._index: Any = None
         self._index_generation = -1
-        self._kind_cache: tuple[Any, str] = (None, "flat")
+        self._kind_cache: tuple[Any, str, Any] = (None, "flat", None)  # index, kind, flat parts
         self._version = 0  # bumped on every change, so the GPU copy knows when to refresh
         self._gpu = faiss_index.GpuMirror(self.config.gpu)
         if self.dimension:
@@ -224,12 +224,15 @@ class FaissStore(VectorStore):
     def _raw_search(self, index: Any, query: np.ndarray, k: int,
                     selector: Any) -> list[tuple[int, float]]:
         if self._kind_cache[0] is not index:
-            self._kind_cache = (index, faiss_index.kind_of(index))
-        kind = self._kind_cache[1]
+            self._kind_cache = (index, faiss_index.kind_of(index), faiss_index.flat_parts(index))
+        _, kind, flat = self._kind_cache
         gpu = None if selector is not None else self._gpu.get(index, kind, self._version)
         if gpu is not None:  # pragma: no cover - needs a GPU
             scores, labels = gpu.search(query, k)
         else:
+            if selector is None and flat is not None:  # one matrix-vector product (see there)
+                scores, labels = faiss_index.flat_search_one(flat, query, k)
+                return list(zip(labels.tolist(), scores.tolist(), strict=True))
             with faiss_index.one_thread():  # one query: one thread (see one_thread)
                 if selector is None and kind == "flat":
                     scores, labels = index.search(query, k)
