@@ -427,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.sizes == "10000,100000":
             args.sizes = "10000"
     import faiss
+    from threadpoolctl import threadpool_limits
 
     # One FAISS thread for both sides: single-query searches do not parallelise, and OpenMP
     # threads spinning on a shared 2-core machine make every search 10-20x slower.
@@ -446,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         for t in threads:
             faiss.omp_set_num_threads(t)
-            lat.append({"threads": t, **latency(n, peer=not args.no_peer)})
+            # "1": FAISS and BLAS (our flat one-query path) on one thread; else each library's own
+            with threadpool_limits(1 if t == 1 else None):
+                lat.append({"threads": t, **latency(n, peer=not args.no_peer)})
             print(f"[latency] {n} chunks, {t} FAISS threads done", file=sys.stderr)
     gpu: dict[str, Any] | None = None
     if args.gpu:
