@@ -27,6 +27,7 @@ from framework.rag.hybrid import SEARCH_MODES, Searcher
 from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
 from framework.rag.rerank import CrossEncoderReranker, find_reranker
 from framework.rag.stores.base import KnowledgeStore, StoreFactory
+from framework.rag.stores.docstore import read_meta
 from framework.rag.stores.faiss_store import DOCS_FILE, MAX_K, check_k
 from framework.rag.stores.registry import DEFAULT_STORE, open_store
 
@@ -133,7 +134,7 @@ class KnowledgeBase:
 
     def _open_store(self, store: str | StoreFactory | None,
                     index: str | dict[str, Any] | None) -> KnowledgeStore:
-        built_with = _stored_meta(self.path, "store")
+        built_with = read_meta(self.path / DOCS_FILE, "store")
         if store is None:
             store = built_with or DEFAULT_STORE
         name = store if isinstance(store, str) else None
@@ -326,22 +327,7 @@ def exists(path: str | Path) -> bool:
 
 
 def _stored_model(path: Path) -> str | None:
-    return _stored_meta(path, "embedding_model")
-
-
-def _stored_meta(path: Path, key: str) -> str | None:
-    import sqlite3
-
-    if not exists(path):
-        return None
-    conn = sqlite3.connect(f"file:{path / DOCS_FILE}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return str(row[0]) if row else None
+    return read_meta(Path(path) / DOCS_FILE, "embedding_model")
 
 
 def _group_name(path: Path) -> str:

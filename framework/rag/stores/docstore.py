@@ -43,6 +43,21 @@ metadata) kept in step with every write here, instead of a query per search; abo
 the vector search itself dominates) from SQLite."""
 
 
+def read_meta(file: Path, key: str) -> str | None:
+    """A value of a chunk record's meta table, read without creating the record (None when the
+    file, the table or the key is missing)."""
+    if not file.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return str(row[0]) if row else None
+
+
 @dataclass
 class Row:
     int_id: int

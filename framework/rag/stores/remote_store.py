@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from framework.errors import ConfigError, KnowledgeBaseError
+from framework.rag.stores.docstore import read_meta
 from framework.rag.stores.faiss_store import DOCS_FILE
 from framework.rag.stores.langchain_store import REFILL_BATCH, LangChainStore
 
@@ -37,17 +37,7 @@ DEFAULT_TIMEOUT = 10.0
 
 def stored_meta(path: Path, key: str) -> str | None:
     """A value of the folder's chunk record, read without creating the record."""
-    file = Path(path) / DOCS_FILE
-    if not file.is_file():
-        return None
-    conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return str(row[0]) if row else None
+    return read_meta(Path(path) / DOCS_FILE, key)
 
 
 def settle_options(kind: str, path: Path, options: Mapping[str, Any], allowed: tuple[str, ...],
