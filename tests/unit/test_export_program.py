@@ -12,6 +12,14 @@ import pytest
 from tests.conftest import ROOT, run_cli, write_fake_app
 
 
+def _run_from(folder: Path, program: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run an exported program from a new, empty folder (not the app's) with its own data home."""
+    folder.mkdir()
+    return subprocess.run(
+        [sys.executable, str(program), "What is FAISS?"], cwd=folder, capture_output=True,
+        text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT), "OPENBUILDER_HOME": str(home)})
+
+
 @pytest.mark.slow  # starts a process
 def test_exported_rag_program_runs_from_another_folder_and_prints_citations(
         tmp_path: Path) -> None:
@@ -21,11 +29,7 @@ def test_exported_rag_program_runs_from_another_folder_and_prints_citations(
     proc = run_cli("export", str(app), "--python", "-o", str(program))
     assert proc.returncode == 0, proc.stderr
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    run = subprocess.run(
-        [sys.executable, str(program), "What is FAISS?"], cwd=elsewhere, capture_output=True,
-        text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OPENBUILDER_HOME": str(tmp_path / "home")})
+    run = _run_from(elsewhere, program, tmp_path / "home")
     assert run.returncode == 0, run.stderr[-3000:]
     lines = run.stdout.strip().splitlines()
     cited = [line for line in lines if line.startswith("[")]
@@ -49,10 +53,6 @@ def test_an_exported_program_keeps_a_qdrant_store_at_the_apps_path(tmp_path: Pat
     assert proc.returncode == 0, proc.stderr
     assert repr(str(app.parent / "qdrant")) in program.read_text()
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    run = subprocess.run(
-        [sys.executable, str(program), "What is FAISS?"], cwd=elsewhere, capture_output=True,
-        text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "OPENBUILDER_HOME": str(tmp_path / "home")})
+    run = _run_from(elsewhere, program, tmp_path / "home")
     assert run.returncode == 0, run.stderr[-3000:]
     assert (app.parent / "qdrant").is_dir() and list(elsewhere.iterdir()) == []
