@@ -10,6 +10,7 @@ import faiss
 import numpy as np
 import pytest
 
+from framework.errors import InputError
 from framework.rag.knowledge_base import KnowledgeBase
 from framework.rag.stores import docstore, faiss_index
 from framework.rag.stores.faiss_index import one_thread
@@ -165,3 +166,22 @@ def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(tmp_path: 
                 got = store.search_rows_by_vector(q, k)
                 assert [r.id for r, _ in got] == [by_int[int(i)] for i in labels[0]], (step, k)
                 assert [s for _, s in got] == pytest.approx(scores[0].tolist(), abs=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, "short"])
+def test_a_bad_query_vector_on_the_flat_path_is_refused_and_the_store_still_answers(
+        tmp_path: Path, bad: object) -> None:
+    store = FaissStore(HashEmbeddings(), tmp_path / "kb", index="flat")
+    vectors = np.random.default_rng(5).normal(size=(20, 64)).astype(np.float32)
+    store.add_vectors([f"t{i}" for i in range(20)], vectors, [{} for _ in range(20)],
+                      ids=[f"c{i}" for i in range(20)])
+    query = vectors[3].copy()
+    if bad == "short":
+        with pytest.raises(InputError, match="dimension 32"):
+            store.search_rows_by_vector(query[:32], 5)
+    else:
+        query[7] = bad
+        with pytest.raises(InputError, match="NaN or infinite"):
+            store.search_rows_by_vector(query, 5)
+    assert [r.id for r, _ in store.search_rows_by_vector(vectors[3], 1)] == ["c3"]
+    assert len(store) == 20
