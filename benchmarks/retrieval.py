@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         for t in threads:
             faiss.omp_set_num_threads(t)
-            # "1": FAISS and BLAS (our flat one-query path) on one thread; else each library's own
+            # "1": FAISS and BLAS on one thread; else each library's own thread counts
             with threadpool_limits(1 if t == 1 else None):
                 lat.append({"threads": t, **latency(n, peer=not args.no_peer)})
             print(f"[latency] {n} chunks, {t} FAISS threads done", file=sys.stderr)

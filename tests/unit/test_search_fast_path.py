@@ -13,7 +13,7 @@ import pytest
 from framework.errors import InputError
 from framework.rag.knowledge_base import KnowledgeBase
 from framework.rag.stores import docstore, faiss_index
-from framework.rag.stores.faiss_index import one_thread
+from framework.rag.stores.faiss_index import search_one
 from framework.rag.stores.faiss_store import FaissStore
 from framework.testing import HashEmbeddings
 
@@ -97,13 +97,19 @@ def test_a_write_after_another_writers_write_reloads_the_column(tmp_path: Path) 
     other.close()
 
 
-def test_one_thread_restores_the_thread_count_even_on_error() -> None:
+def test_one_query_runs_on_one_thread_and_the_count_is_restored_even_on_error() -> None:
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(2)
+    query = np.ones((1, 8), dtype=np.float32)
     try:
-        with pytest.raises(RuntimeError), one_thread():
-            assert faiss.omp_get_max_threads() == 1
-            raise RuntimeError("boom")
+        flat = faiss.IndexFlatIP(8)
+        flat.add(np.eye(8, dtype=np.float32))
+        scores, labels = search_one(flat, query, 3)
+        assert len(labels) == 3 and scores.tolist() == pytest.approx([1.0, 1.0, 1.0])
+        assert faiss.omp_get_max_threads() == 2
+        untrained = faiss.index_factory(8, "IVF4,Flat", faiss.METRIC_INNER_PRODUCT)
+        with pytest.raises(RuntimeError, match="is_trained"):
+            search_one(untrained, query, 3)
         assert faiss.omp_get_max_threads() == 2
     finally:
         faiss.omp_set_num_threads(before)
@@ -141,9 +147,8 @@ def test_a_query_offered_as_an_array_is_searched_as_one(tmp_path: Path) -> None:
 
 
 def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(tmp_path: Path) -> None:
-    """The flat index's one-query path (a matrix-vector product over the index's own vectors) gives
-    FAISS's ids and scores after adds, replacements and deletes, for k below, at and above the
-    number of vectors."""
+    """The store's one-query path gives FAISS's own ids and scores after adds, replacements and
+    deletes, for k below, at and above the number of vectors."""
     rng = np.random.default_rng(3)
     store = FaissStore(HashEmbeddings(), tmp_path / "kb", index="flat")
     queries = rng.normal(size=(8, 64)).astype(np.float32)
@@ -155,7 +160,7 @@ def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(tmp_path: 
         if step % 2:
             store.delete([f"s{step - 1}-{i}" for i in range(5, 15)])
         index = store._open_index()
-        assert faiss_index.flat_parts(index) is not None  # the path under test is taken
+        assert faiss_index.kind_of(index) == "flat"
         total = int(index.ntotal)
         by_int = {r.int_id: r.id for r in store.docs.rows_by_int_ids(
             faiss.vector_to_array(faiss.downcast_index(index).id_map).tolist()).values()}

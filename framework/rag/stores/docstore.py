@@ -58,7 +58,7 @@ def read_meta(file: Path, key: str) -> str | None:
     return str(row[0]) if row else None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     int_id: int
     id: str

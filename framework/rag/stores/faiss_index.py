@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -166,59 +165,27 @@ def search_params(kind: str, config: IndexConfig, selector: Any) -> Any:
     return faiss.SearchParameters(sel=selector)
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run FAISS calls in this block on one OpenMP thread (this thread's setting only).
+def search_one(index: Any, query: np.ndarray, k: int, params: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and ids of one query's ``k`` best (``-1`` ids where fewer exist) on one OpenMP thread.
 
-    One query is searched by one thread anyway; waking a team of OpenMP threads for it costs more
-    than the search: measured here, a flat search of one query over 10k x 384 vectors took 357 us
-    on one thread against 1,051 us on two (100k: 7.1 ms against 56 ms).
-    """
+    FAISS's own scan, called without its Python wrapper's argument checks (the store has checked
+    the query: one contiguous float32 row of the index's dimension). One query is searched by one
+    thread anyway; waking a team of OpenMP threads for it costs more than the search: measured
+    here, a flat search of one query over 10k x 384 vectors took 357 us on one thread against
+    1,051 us on two (100k: 7.1 ms against 56 ms). The thread count is this thread's setting and is
+    restored, even when FAISS raises."""
     faiss = faiss_module()
+    scores = np.empty((1, k), dtype=np.float32)
+    labels = np.empty((1, k), dtype=np.int64)
     before = faiss.omp_get_max_threads()
-    if before == 1:
-        yield
-        return
-    faiss.omp_set_num_threads(1)
+    if before != 1:
+        faiss.omp_set_num_threads(1)
     try:
-        yield
+        index.search_c(1, faiss.swig_ptr(query), k, faiss.swig_ptr(scores), faiss.swig_ptr(labels), params)
     finally:
-        faiss.omp_set_num_threads(before)
-
-
-def flat_parts(index: Any) -> tuple[Any, Any] | None:
-    """The ID map and the inner-product ``IndexFlat`` under it, or None for any other index."""
-    faiss = faiss_module()
-    index = faiss.downcast_index(index)
-    if not isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2):
-        return None
-    base = faiss.downcast_index(index.index)
-    if not isinstance(base, faiss.IndexFlat) or base.metric_type != faiss.METRIC_INNER_PRODUCT:
-        return None
-    return index, base
-
-
-def flat_search_one(parts: tuple[Any, Any], query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """One query against an ID-mapped flat inner-product index: scores and ids, best first.
-
-    FAISS scans a single query row by row with a heap (its BLAS path starts at 20 queries); one
-    matrix-vector product (BLAS ``sgemv``, on the cores BLAS may use) over the index's own vectors,
-    read in place, and a partial sort of the scores give the same top ``k``: measured here at 10k x
-    384, 141 us against 274 us for ``index.search`` on one thread and about 1 ms on two. The caller
-    holds the store's lock, so the vectors cannot move while they are read."""
-    faiss = faiss_module()
-    index, base = parts
-    n, dim = int(base.ntotal), int(base.d)
-    vectors = faiss.rev_swig_ptr(base.get_xb(), n * dim).reshape(n, dim)
-    scores = vectors @ query[0]
-    if k < n:
-        top = np.argpartition(scores, n - k)[n - k:]
-    else:
-        top = np.arange(n)
-    top = top[np.argsort(-scores[top], kind="stable")]
-    id_map = index.id_map
-    labels = np.fromiter((id_map.at(int(j)) for j in top), dtype=np.int64, count=len(top))
-    return scores[top], labels
+        if before != 1:
+            faiss.omp_set_num_threads(before)
+    return scores[0], labels[0]
 
 
 def id_selector(int_ids: np.ndarray) -> Any:

@@ -70,7 +70,7 @@ class FaissStore(VectorStore):
             self.config = IndexConfig.parse(json.loads(stored_config))
         self._index: Any = None
         self._index_generation = -1
-        self._kind_cache: tuple[Any, str, Any] = (None, "flat", None)  # index, kind, flat parts
+        self._kind_cache: tuple[Any, str] = (None, "flat")  # the open index and its kind
         self._version = 0  # bumped on every change, so the GPU copy knows when to refresh
         self._gpu = faiss_index.GpuMirror(self.config.gpu)
         if self.dimension:
@@ -224,22 +224,17 @@ class FaissStore(VectorStore):
     def _raw_search(self, index: Any, query: np.ndarray, k: int,
                     selector: Any) -> list[tuple[int, float]]:
         if self._kind_cache[0] is not index:
-            self._kind_cache = (index, faiss_index.kind_of(index), faiss_index.flat_parts(index))
-        _, kind, flat = self._kind_cache
+            self._kind_cache = (index, faiss_index.kind_of(index))
+        kind = self._kind_cache[1]
         gpu = None if selector is not None else self._gpu.get(index, kind, self._version)
         if gpu is not None:  # pragma: no cover - needs a GPU
             scores, labels = gpu.search(query, k)
+            scores, labels = scores[0], labels[0]
         else:
-            if selector is None and flat is not None:  # one matrix-vector product (see there)
-                scores, labels = faiss_index.flat_search_one(flat, query, k)
-                return list(zip(labels.tolist(), scores.tolist(), strict=True))
-            with faiss_index.one_thread():  # one query: one thread (see one_thread)
-                if selector is None and kind == "flat":
-                    scores, labels = index.search(query, k)
-                else:
-                    params = faiss_index.search_params(kind, self.config, selector)
-                    scores, labels = index.search(query, k, params=params)
-        return [(i, s) for i, s in zip(labels[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
+            params = (None if selector is None and kind == "flat"
+                      else faiss_index.search_params(kind, self.config, selector))
+            scores, labels = faiss_index.search_one(index, query, k, params)
+        return [(i, s) for i, s in zip(labels.tolist(), scores.tolist(), strict=True) if i >= 0]
 
     def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Row, float]]:
         rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
@@ -382,11 +377,15 @@ def _normalise(arr: np.ndarray) -> np.ndarray:
 
 
 def _query_vector(embedding: Sequence[float] | np.ndarray) -> np.ndarray:
-    """One query as a unit-length float32 row; NaN or infinite values are refused."""
+    """One query as a unit-length float32 row; NaN or infinite values are refused.
+
+    The norm is FAISS's own kernel rather than numpy's: on the machine measured, numpy arithmetic
+    just before a FAISS scan made the scan slower by 20-35 us at 10k x 384, FAISS's by about 5 us."""
     query = np.array(embedding, dtype=np.float32, ndmin=2)
     if query.shape[0] != 1:
         raise InputError(f"expected one query vector, got an array of shape {query.shape}")
-    norm = float(np.sqrt(np.dot(query[0], query[0])))
+    faiss = faiss_index.faiss_module()
+    norm = math.sqrt(faiss.fvec_norm_L2sqr(faiss.swig_ptr(query), query.shape[1]))
     if not math.isfinite(norm):
         raise InputError("the query vector contains NaN or infinite values")
     if norm > 0 and abs(norm - 1.0) > 1e-6:
