@@ -68,7 +68,7 @@ class ModelConfig(_Strict):
 
 
 STORE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "faiss": ("index",),
+    "faiss": ("index", "fp16_scan_from"),
     "memory": (),
     "milvus": ("uri", "token", "collection", "timeout"),
     "qdrant": ("path", "url", "api_key", "collection", "timeout"),
@@ -104,6 +104,10 @@ class StoreConfig(_Strict):
                                   description="milvus, qdrant: seconds to wait for the server")
     index: str | None = Field(default=None, description="faiss: the index kind (auto, flat, "
                               "hnsw, ivf, ivfpq)")
+    fp16_scan_from: Annotated[int, Field(ge=0)] | Literal["never"] | None = Field(
+        default=None, description="faiss: from how many chunks a flat index's search scans an "
+        "fp16 copy and re-scores the best candidates exactly (default 20000; never: always "
+        "the exact float32 scan)")
 
     @model_validator(mode="before")
     @classmethod

@@ -146,11 +146,14 @@ def test_a_query_offered_as_an_array_is_searched_as_one(tmp_path: Path) -> None:
     assert [r.id for r, _ in store.search_rows("cats on mats", k=1)] == ["a"]
 
 
-def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(tmp_path: Path) -> None:
-    """The store's one-query path gives FAISS's own ids and scores after adds, replacements and
-    deletes, for k below, at and above the number of vectors."""
+@pytest.mark.parametrize("scan_from", ["never", 0])
+def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(
+        tmp_path: Path, scan_from: int | str) -> None:
+    """The store's one-query path (the exact float32 scan, or the fp16 copy re-scored exactly)
+    gives FAISS's own exact ids and scores after adds, replacements and deletes, for k below, at
+    and above the number of vectors."""
     rng = np.random.default_rng(3)
-    store = FaissStore(HashEmbeddings(), tmp_path / "kb", index="flat")
+    store = FaissStore(HashEmbeddings(), tmp_path / "kb", index="flat", fp16_scan_from=scan_from)
     queries = rng.normal(size=(8, 64)).astype(np.float32)
     for step in range(5):
         vectors = rng.normal(size=(30, 64)).astype(np.float32)
@@ -169,6 +172,8 @@ def test_one_query_on_a_flat_index_is_what_faiss_finds_through_writes(tmp_path: 
             for k in (1, 10, total, total + 5):
                 scores, labels = index.search(unit, min(k, total))
                 got = store.search_rows_by_vector(q, k)
+                if k == 1:  # the fp16 copy is used when asked for, and rebuilt after each change
+                    assert (store._fp16[2] is not None) == (scan_from == 0)
                 assert [r.id for r, _ in got] == [by_int[int(i)] for i in labels[0]], (step, k)
                 assert [s for _, s in got] == pytest.approx(scores[0].tolist(), abs=1e-5)
 
@@ -190,3 +195,64 @@ def test_a_bad_query_vector_on_the_flat_path_is_refused_and_the_store_still_answ
             store.search_rows_by_vector(query, 5)
     assert [r.id for r, _ in store.search_rows_by_vector(vectors[3], 1)] == ["c3"]
     assert len(store) == 20
+
+
+def test_the_fp16_scan_ranks_real_embeddings_as_the_exact_scan_does(tmp_path: Path) -> None:
+    """On embeddings of texts from a 20-word vocabulary (many exact ties), the fp16 scan with exact
+    re-scoring returns an exact top 10: the exact scan's scores, each hit with its exact score.
+    (Which of several equally scored chunks fills the last places is arbitrary in both.)"""
+    rng = random.Random(11)
+    texts = _texts(rng, 600)
+    exact = FaissStore(HashEmbeddings(), tmp_path / "exact", index="flat", fp16_scan_from="never")
+    fast = FaissStore(HashEmbeddings(), tmp_path / "fast", index="flat", fp16_scan_from=0)
+    for store in (exact, fast):
+        store.add_texts(texts, [{} for _ in texts], ids=[f"c{i}" for i in range(len(texts))])
+    for q in _texts(rng, 40):
+        every = {r.id: s for r, s in exact.search_rows(q, k=len(texts))}
+        want = [s for _, s in exact.search_rows(q, k=10)]
+        got = fast.search_rows(q, k=10)
+        assert [s for _, s in got] == pytest.approx(want, abs=1e-6)
+        assert [s for _, s in got] == pytest.approx([every[r.id] for r, _ in got], abs=1e-6)
+        assert len({r.id for r, _ in got}) == 10
+    assert fast._fp16[2] is not None and exact._fp16[2] is None
+    assert "fp16 scan re-scored exactly from 0 chunks" in fast.index_description()
+    assert "exact float32 scan" in exact.index_description()
+
+
+def test_the_fp16_setting_is_checked_kept_and_reachable_from_an_app_file(tmp_path: Path) -> None:
+    from framework.errors import SpecError
+    from framework.spec import parse_spec
+
+    with pytest.raises(InputError, match="fp16_scan_from must be a whole number"):
+        faiss_index.IndexConfig(fp16_scan_from=-1)
+    with pytest.raises(InputError, match="fp16_scan_from must be a whole number"):
+        FaissStore(HashEmbeddings(), tmp_path / "bad", fp16_scan_from="soon")
+    assert not (tmp_path / "bad").exists()  # nothing written
+    store = FaissStore(HashEmbeddings(), tmp_path / "kb", index="flat", fp16_scan_from=5)
+    store.close()
+    reopened = FaissStore(HashEmbeddings(), tmp_path / "kb")  # the setting is stored
+    assert reopened.config.fp16_scan_from == 5 and reopened.config.kind == "flat"
+    reopened.close()
+    assert FaissStore(HashEmbeddings(), tmp_path / "kb", fp16_scan_from="never").config.fp16_scan_from is None
+    spec = parse_spec("name: a\nmodel: fake:echo\nknowledge:\n  - path: k\n    store: "
+                      "{type: faiss, index: flat, fp16_scan_from: 0}\n")
+    assert spec.knowledge[0].store.fp16_scan_from == 0  # type: ignore[union-attr]
+    with pytest.raises(SpecError, match="fp16_scan_from"):
+        parse_spec("name: a\nmodel: fake:echo\nknowledge:\n  - path: k\n    store: "
+                   "{type: faiss, fp16_scan_from: -3}\n")
+
+
+def test_an_app_and_the_cli_search_through_the_fp16_scan(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from framework.cli.main import main
+    from framework.rag.stores.docstore import read_meta
+    from tests.unit.store_helpers import check_app_run, write_docs
+
+    folder = check_app_run(tmp_path, "{type: faiss, index: flat, fp16_scan_from: 0}", "faiss")
+    assert '"fp16_scan_from": 0' in (read_meta(folder / "docs.sqlite", "index_config") or "")
+    docs = write_docs(tmp_path / "docs")
+    assert main(["kb", "ingest", str(docs), "--kb", str(tmp_path / "kb"), "--embeddings", "hash",
+                 "--store", "faiss", "--store-option", "fp16_scan_from=0"]) == 0
+    assert main(["kb", "search", "dogs bark", "--kb", str(tmp_path / "kb"), "-k", "1"]) == 0
+    assert "dogs.txt" in capsys.readouterr().out
+    assert '"fp16_scan_from": 0' in (read_meta(tmp_path / "kb" / "docs.sqlite", "index_config") or "")

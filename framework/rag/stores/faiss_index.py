@@ -16,7 +16,7 @@ import logging
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,11 @@ from framework.errors import InputError
 
 KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq")
 AUTO_IVF_FROM = 100_000
+# From this many vectors a flat index's one-query search scans an fp16 copy and re-scores the best
+# candidates exactly (Fp16Scan). Measured here (384-d, one thread): 1.3x faster at 20k, 1.7x at
+# 40k and 100k; slower at 10k, where the fp32 scan is not yet limited by memory.
+FP16_SCAN_FROM = 20_000
+FP16_K_FACTOR = 4
 log = logging.getLogger("openbuilder.rag")
 
 
@@ -53,13 +58,28 @@ class IndexConfig:
     ef_search: int = 128
     ef_construction: int = 200
     gpu: bool | None = None  # None: use a GPU when present
+    fp16_scan_from: int | None = FP16_SCAN_FROM  # flat: scan an fp16 copy from this many vectors
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise InputError(f"index kind {self.kind!r} is unknown; use one of {', '.join(KINDS)}")
+        scan_from = self.fp16_scan_from
+        if scan_from is not None and (isinstance(scan_from, bool) or not isinstance(scan_from, int)
+                                      or scan_from < 0):
+            raise InputError(f"fp16_scan_from must be a whole number of vectors (0 or more) or null "
+                             f"for never, got {scan_from!r}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def with_fp16_scan_from(self, value: int | str) -> IndexConfig:
+        """This config with ``fp16_scan_from`` set from a setting: a whole number of vectors, or
+        ``never`` (as given on a command line or in a spec)."""
+        if value == "never":
+            return replace(self, fp16_scan_from=None)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        return replace(self, fp16_scan_from=value)  # type: ignore[arg-type]  # checked there
 
     @classmethod
     def parse(cls, value: IndexConfig | str | dict[str, Any] | None) -> IndexConfig:
@@ -186,6 +206,52 @@ def search_one(index: Any, query: np.ndarray, k: int, params: Any = None) -> tup
         if before != 1:
             faiss.omp_set_num_threads(before)
     return scores[0], labels[0]
+
+
+class Fp16Scan:
+    """One-query search of an ID-mapped flat inner-product index through an fp16 copy of its vectors.
+
+    The copy (half the bytes) is scanned for ``FP16_K_FACTOR * k`` candidates, which are then
+    re-scored exactly against the index's own float32 vectors (FAISS's ``IndexRefine``, reading
+    them in place): scores are the exact ones, and the ranking is the exact one unless a true top-k
+    vector falls below rank ``FP16_K_FACTOR * k`` in fp16 (fp16 keeps about 3 significant digits;
+    measured here: the same top 10 as the exact scan on every query at 10k-100k). Costs half the
+    index's memory again; built for one version of the index (the store rebuilds it after a change).
+    """
+
+    def __init__(self, index: Any) -> None:
+        faiss = faiss_module()
+        self.flat = faiss.downcast_index(faiss.downcast_index(index).index)
+        n, dim = int(self.flat.ntotal), int(self.flat.d)
+        self.codes = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
+                                                faiss.METRIC_INNER_PRODUCT)
+        self.codes.add(faiss.rev_swig_ptr(self.flat.get_xb(), n * dim).reshape(n, dim))
+        self.refine = faiss.IndexRefine(self.codes, self.flat)
+        self.ids = faiss.vector_to_array(faiss.downcast_index(index).id_map)
+        self.ntotal = n
+
+    @staticmethod
+    def applies(index: Any, config: IndexConfig) -> bool:
+        """Whether ``index`` is an ID-mapped flat inner-product index big enough for the fp16 scan."""
+        faiss = faiss_module()
+        scan_from = config.fp16_scan_from
+        if scan_from is None or index.ntotal < max(scan_from, 1):
+            return False
+        index = faiss.downcast_index(index)
+        if not isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2):
+            return False
+        base = faiss.downcast_index(index.index)
+        return isinstance(base, faiss.IndexFlat) and base.metric_type == faiss.METRIC_INNER_PRODUCT
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Scores and ids, best first; None when ``k`` is too close to the vector count for
+        candidates to narrow anything (the caller scans exactly)."""
+        if FP16_K_FACTOR * k >= self.ntotal:
+            return None
+        params = faiss_module().IndexRefineSearchParameters(k_factor=FP16_K_FACTOR)
+        scores, positions = search_one(self.refine, query, k, params)
+        found = positions >= 0
+        return scores[found], self.ids[positions[found]]
 
 
 def id_selector(int_ids: np.ndarray) -> Any:
