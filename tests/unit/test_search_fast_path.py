@@ -197,7 +197,7 @@ def test_a_bad_query_vector_on_the_flat_path_is_refused_and_the_store_still_answ
     assert len(store) == 20
 
 
-def test_the_fp16_scan_ranks_real_embeddings_as_the_exact_scan_does(tmp_path: Path) -> None:
+def test_the_fp16_scan_ranks_tied_embeddings_as_the_exact_scan_does(tmp_path: Path) -> None:
     """On embeddings of texts from a 20-word vocabulary (many exact ties), the fp16 scan with exact
     re-scoring returns an exact top 10: the exact scan's scores, each hit with its exact score.
     (Which of several equally scored chunks fills the last places is arbitrary in both.)"""

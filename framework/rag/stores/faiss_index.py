@@ -221,13 +221,15 @@ class Fp16Scan:
 
     def __init__(self, index: Any) -> None:
         faiss = faiss_module()
-        self.flat = faiss.downcast_index(faiss.downcast_index(index).index)
+        id_mapped = faiss.downcast_index(index)
+        self.flat = faiss.downcast_index(id_mapped.index)
         n, dim = int(self.flat.ntotal), int(self.flat.d)
         self.codes = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
                                                 faiss.METRIC_INNER_PRODUCT)
         self.codes.add(faiss.rev_swig_ptr(self.flat.get_xb(), n * dim).reshape(n, dim))
         self.refine = faiss.IndexRefine(self.codes, self.flat)
-        self.ids = faiss.vector_to_array(faiss.downcast_index(index).id_map)
+        self.params = faiss.IndexRefineSearchParameters(k_factor=FP16_K_FACTOR)
+        self.ids = faiss.vector_to_array(id_mapped.id_map)
         self.ntotal = n
 
     @staticmethod
@@ -248,8 +250,7 @@ class Fp16Scan:
         candidates to narrow anything (the caller scans exactly)."""
         if FP16_K_FACTOR * k >= self.ntotal:
             return None
-        params = faiss_module().IndexRefineSearchParameters(k_factor=FP16_K_FACTOR)
-        scores, positions = search_one(self.refine, query, k, params)
+        scores, positions = search_one(self.refine, query, k, self.params)
         found = positions >= 0
         return scores[found], self.ids[positions[found]]
 
