@@ -10,8 +10,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -139,6 +141,12 @@ class StoreConfig(_Strict):
             if value is not None and not value.startswith(("http://", "https://")):
                 raise ValueError(f"{key} must start with http:// or https:// (got {value!r})")
         return self
+
+    @model_serializer(mode="wrap")
+    def _set_options_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Only the options that are set: a dumped spec (the builder's saves) parses back, since
+        each store refuses the options of the others."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
     def options(self, base_dir: Path) -> dict[str, Any]:
         """The options for the store's factory, relative paths made absolute against the app's

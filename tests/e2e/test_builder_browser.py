@@ -73,13 +73,31 @@ def step_knowledge(page: Page, shots: Shots, docs: list[Path]) -> None:
     dom.check_page(page, "knowledge")
 
 
-def step_rag_answer(page: Page, shots: Shots) -> None:
+def step_move_to_qdrant(page: Page, shots: Shots) -> None:
+    """Knowledge > Vector store: Qdrant in a folder beside the app, saved and indexed; the
+    Playground then answers from it (last: Qdrant's local mode lets one process hold a folder)."""
+    dom.visit(page, "Knowledge", "qa")
+    area = dom.main(page)
+    area.get_by_text("Vector store: faiss").click()
+    dom.select(page, "Store type", "qdrant")
+    form = area.get_by_test_id("stForm").filter(has_text="Save and index")
+    dom.fill(page, "Folder", "./vectors", within=form)
+    shots(page, "knowledge-store-qdrant-form")
+    dom.click(page, form.get_by_role("button", name="Save and index"))
+    area.get_by_text("now keeps its vectors in qdrant (path ./vectors)").wait_for(timeout=120_000)
+    dom.wait_idle(page, timeout=120_000)
+    shots(page, "knowledge-store-qdrant-saved")
+    dom.check_page(page, "knowledge store")
+    step_rag_answer(page, shots, "playground-answer-from-qdrant")
+
+
+def step_rag_answer(page: Page, shots: Shots, shot: str = "playground-cited-answer") -> None:
     dom.visit(page, "Playground", "qa")
     ask(page, "What is FAISS?")
     sources = dom.main(page).get_by_text("Sources (").first
     sources.wait_for(timeout=60_000)
     dom.click(page, sources)
-    shots(page, "playground-cited-answer")
+    shots(page, shot)
     text = dom.text_of(page)
     assert "You asked: What is FAISS?" in text, text[-1500:]
     assert "faiss.md" in text, f"the cited source is not shown:\n{text[-1500:]}"
@@ -195,3 +213,8 @@ def test_build_test_version_and_publish_without_code(
     step_restore(page, shots, builder.apps, before)
     # (f) the exported program of the RAG app runs on its own
     step_export(page, shots, tmp_path)
+    # (g) its knowledge base moved to Qdrant, answers from there
+    step_move_to_qdrant(page, shots)
+    store = yaml.safe_load((builder.apps / "qa" / "app.yaml").read_text())["knowledge"][0]["store"]
+    assert store == {"type": "qdrant", "path": "./vectors"}
+    assert (builder.apps / "qa" / "vectors").is_dir()

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from framework.builder import state
+from framework.builder.pages import knowledge_store
 from framework.builder.services import knowledge as kbs
 from framework.builder.services import knowledge_ingest as ingest
 from framework.builder.widgets.errors import show_error
@@ -45,6 +46,7 @@ def render() -> None:
         show_error(exc, f"knowledge base {info.name!r}")
         return
     stats_slot = st.container()  # filled last, so it counts what this run just added
+    knowledge_store.render(now, info, _index_folder, FLASH)
     _upload(info)
     _sync(info)
     _documents(info)
@@ -215,12 +217,19 @@ def _sync(info: kbs.KbInfo) -> None:
         st.caption(f"Index every new or changed file in `{info.config.path}` and drop the "
                    "documents whose files are gone (as a build does).")
         if st.button("Sync now", key="knowledge.sync"):
-            with st.status("Syncing...", expanded=True) as status:
-                names = ingest.folder_files(info)
-                report = _ingest_with_bars(info, names, lambda bar: ingest.sync_folder(info, bar))
-                if report is not None and report.removed:
-                    st.caption(f"{report.removed} document(s) removed (their files are gone)")
-                _finish(status, report, 0)
+            _index_folder(info, "Syncing...")
+
+
+def _index_folder(info: kbs.KbInfo, label: str) -> Any:
+    """Sync ``info``'s folder into its index with progress bars; -> the report (None: failed,
+    the error shown)."""
+    with st.status(label, expanded=True) as status:
+        names = ingest.folder_files(info)
+        report = _ingest_with_bars(info, names, lambda bar: ingest.sync_folder(info, bar))
+        if report is not None and report.removed:
+            st.caption(f"{report.removed} document(s) removed (their files are gone)")
+        _finish(status, report, 0)
+    return report
 
 
 # -- documents, skipped files, search -----------------------------------------------------------
