@@ -23,6 +23,7 @@ from framework.rag.chunking import TokenMeasure, chunk_text
 from framework.rag.embed_cache import EmbeddingCache
 from framework.rag.embeddings.base import embedding_name
 from framework.rag.embeddings.registry import get_embeddings
+from framework.rag.hit import Hit
 from framework.rag.hybrid import SEARCH_MODES, Searcher
 from framework.rag.loaders import LoadedDoc, SkipFile, discover, load_file
 from framework.rag.rerank import CrossEncoderReranker, find_reranker
@@ -35,17 +36,6 @@ EMBED_BATCH = 512  # texts per embed call (the model batches inside, sorted by l
 CACHE_FILE = "embed_cache.sqlite"
 RERANK_POOL = 20
 __all__ = ["SEARCH_MODES", "Hit", "KnowledgeBase", "SyncReport", "exists", "kb_path"]
-
-
-@dataclass(slots=True)
-class Hit:
-    id: str
-    score: float
-    text: str
-    metadata: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -283,8 +273,7 @@ class KnowledgeBase:
             pool = self.searcher.search(query, min(max(4 * k, RERANK_POOL), MAX_K), filter, mode,
                                         bm25_weight)
             pairs = self.reranker.rerank(query, [r for r, _ in pool], lambda r: r.text, k)
-        return [Hit(id=row.id, score=float(score), text=row.text, metadata=row.metadata)
-                for row, score in pairs]
+        return [Hit.of(row, float(score)) for row, score in pairs]
 
     def as_retriever(self, name: str = "knowledge_base", **options: Any) -> Any:
         """A LangChain ``BaseRetriever`` from ``RETRIEVERS`` over this knowledge base."""

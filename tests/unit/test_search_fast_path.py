@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from framework.errors import InputError
-from framework.rag.knowledge_base import KnowledgeBase
+from framework.rag.knowledge_base import Hit, KnowledgeBase
 from framework.rag.stores import docstore, faiss_index
 from framework.rag.stores.faiss_index import search_one
 from framework.rag.stores.faiss_store import FaissStore
@@ -62,8 +62,30 @@ def test_hits_are_copies_the_caller_may_edit(tmp_path: Path) -> None:
                          [{"tags": "pets"}], ids=["a"])
     hit = kb.search("cats", k=1)[0]
     hit.metadata["tags"] = "edited"
+    assert hit.metadata["tags"] == "edited" and hit.as_dict()["metadata"] == {"tags": "edited"}
     assert kb.search("cats", k=1)[0].metadata == {"tags": "pets"}
+    for found in (kb.store.similarity_search("cats", k=1),
+                  kb.store.similarity_search_by_vector(HashEmbeddings().embed_query("cats"), k=1)):
+        found[0].metadata["tags"] = "edited too"  # a Document: its own copy as well
+    kb.search("cats", k=1)[0].as_dict()["metadata"]["tags"] = "and this"
+    again = kb.search("cats", k=1)[0]
+    assert again.metadata == {"tags": "pets"} and kb.store.docs.rows_by_ids(["a"])[0].metadata == {
+        "tags": "pets"}
+    assert again == Hit("a", again.score, "cats sit on mats", {"tags": "pets"})
+    assert again != Hit("a", again.score, "cats sit on mats", {"tags": "other"})
+    assert again.as_dict() == {"id": "a", "score": again.score, "text": "cats sit on mats",
+                               "metadata": {"tags": "pets"}}
+    assert repr(again).startswith("Hit(id='a', score=")
     kb.close()
+
+
+def test_a_query_vector_is_not_changed_by_the_search(tmp_path: Path) -> None:
+    store = FaissStore(_ArrayQueries(), tmp_path / "kb")
+    store.add_texts(["cats sit on mats", "stock markets fell"], ids=["a", "b"])
+    query = 3.0 * np.asarray(HashEmbeddings().embed_query("cats on mats"), dtype=np.float32)
+    before = query.copy()
+    assert [r.id for r, _ in store.search_rows_by_vector(query, k=1)] == ["a"]
+    assert np.array_equal(query, before)  # normalised into a new array, never in place
 
 
 def test_rows_another_writer_added_or_deleted_are_seen(

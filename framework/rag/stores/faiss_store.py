@@ -175,7 +175,7 @@ class FaissStore(VectorStore):
                                      **kwargs: Any) -> list[tuple[Document, float]]:
         if not query or not query.strip():
             raise InputError("query is empty; give some text to search for")
-        return [(Document(page_content=row.text, metadata=row.metadata, id=row.id), score)
+        return [(Document(page_content=row.text, metadata=dict(row.metadata), id=row.id), score)
                 for row, score in self.search_rows(query, k, filter)]
 
     def search_rows(self, query: str, k: int = 4, filter: Any = None) -> list[tuple[Row, float]]:
@@ -193,7 +193,7 @@ class FaissStore(VectorStore):
     def similarity_search_with_score_by_vector(
         self, embedding: Sequence[float], k: int = 4, filter: Any = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        return [(Document(page_content=row.text, metadata=row.metadata, id=row.id), score)
+        return [(Document(page_content=row.text, metadata=dict(row.metadata), id=row.id), score)
                 for row, score in self.search_rows_by_vector(embedding, k, filter)]
 
     def search_rows_by_vector(self, embedding: Sequence[float] | np.ndarray, k: int = 4,
@@ -207,16 +207,15 @@ class FaissStore(VectorStore):
             query = _query_vector(embedding)
             self._check_dimension(query.shape[1])
             index = self._open_index()
-            if index.ntotal == 0:
+            total = int(index.ntotal)
+            if total == 0:
                 return []
             allowed = None if filter is None else self._docs.int_ids_matching(filter)
             if allowed is not None:
                 return self._search_selected(index, query, k, allowed, filter)
-            total = int(index.ntotal)
             fetch = min(total, k if filter is None else max(k * 10, 100))
             while True:
-                pairs = self._raw_search(index, query, fetch, None)
-                out = self._rows(pairs, filter)
+                out = self._rows(*self._raw_search(index, query, fetch, None), filter)
                 if len(out) >= k or fetch >= total:
                     return out[:k]
                 fetch = min(total, fetch * 4)
@@ -227,11 +226,11 @@ class FaissStore(VectorStore):
         if len(allowed) == 0:
             return []
         selector = faiss_index.id_selector(allowed)
-        pairs = self._raw_search(index, query, min(k, len(allowed)), selector)
-        return self._rows(pairs, flt)[:k]
+        return self._rows(*self._raw_search(index, query, min(k, len(allowed)), selector), flt)[:k]
 
     def _raw_search(self, index: Any, query: np.ndarray, k: int,
-                    selector: Any) -> list[tuple[int, float]]:
+                    selector: Any) -> tuple[list[int], list[float]]:
+        """The int ids and scores of the ``k`` best, best first (fewer when fewer exist)."""
         if self._kind_cache[0] is not index:
             self._kind_cache = (index, faiss_index.kind_of(index))
         kind = self._kind_cache[1]
@@ -248,7 +247,11 @@ class FaissStore(VectorStore):
                 params = (None if selector is None and kind == "flat"
                           else faiss_index.search_params(kind, self.config, selector))
                 scores, labels = faiss_index.search_one(index, query, k, params)
-        return [(i, s) for i, s in zip(labels.tolist(), scores.tolist(), strict=True) if i >= 0]
+        ids, found_scores = labels.tolist(), scores.tolist()
+        if -1 in ids:  # FAISS pads with -1 when fewer than k exist
+            keep = [n for n, i in enumerate(ids) if i >= 0]
+            return [ids[n] for n in keep], [found_scores[n] for n in keep]
+        return ids, found_scores
 
     def _fp16_scan(self, index: Any) -> faiss_index.Fp16Scan | None:
         """The fp16 copy for this version of a large flat index (built on first use after a change;
@@ -260,9 +263,11 @@ class FaissStore(VectorStore):
         self._fp16 = (index, self._version, scan)
         return scan
 
-    def _rows(self, pairs: list[tuple[int, float]], flt: Any) -> list[tuple[Row, float]]:
-        rows = self._docs.rows_by_int_ids([i for i, _ in pairs])
-        return [(rows[i], s) for i, s in pairs
+    def _rows(self, ids: list[int], scores: list[float], flt: Any) -> list[tuple[Row, float]]:
+        rows = self._docs.rows_by_int_ids(ids)
+        if flt is None and len(rows) == len(ids):  # the usual case, without a Python loop
+            return list(zip(map(rows.__getitem__, ids), scores, strict=True))
+        return [(rows[i], s) for i, s in zip(ids, scores, strict=True)
                 if i in rows and (flt is None or matches(rows[i].metadata, flt))]
 
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
@@ -410,15 +415,16 @@ def _query_vector(embedding: Sequence[float] | np.ndarray) -> np.ndarray:
 
     The norm is FAISS's own kernel rather than numpy's: on the machine measured, numpy arithmetic
     just before a FAISS scan made the scan slower by 20-35 us at 10k x 384, FAISS's by about 5 us."""
-    query = np.array(embedding, dtype=np.float32, ndmin=2)
-    if query.shape[0] != 1:
+    query = np.ascontiguousarray(embedding, dtype=np.float32)  # no copy when it already is
+    if query.ndim != 1 and not (query.ndim == 2 and query.shape[0] == 1):
         raise InputError(f"expected one query vector, got an array of shape {query.shape}")
+    query = query.reshape(1, -1)
     faiss = faiss_index.faiss_module()
     norm = math.sqrt(faiss.fvec_norm_L2sqr(faiss.swig_ptr(query), query.shape[1]))
     if not math.isfinite(norm):
         raise InputError("the query vector contains NaN or infinite values")
     if norm > 0 and abs(norm - 1.0) > 1e-6:
-        query /= norm
+        return query / np.float32(norm)  # a new array: the caller's vector is left as it was
     return query
 
 

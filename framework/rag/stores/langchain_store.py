@@ -106,7 +106,7 @@ class LangChainStore:
 
     def similarity_search_with_score(self, query: str, k: int = 4, filter: Any = None,
                                      **kwargs: Any) -> list[tuple[Document, float]]:
-        return [(Document(page_content=row.text, metadata=row.metadata, id=row.id), score)
+        return [(Document(page_content=row.text, metadata=dict(row.metadata), id=row.id), score)
                 for row, score in self.search_rows(query, k, filter)]
 
     def search_rows(self, query: str, k: int = 4, filter: Any = None) -> list[tuple[Row, float]]:
