@@ -88,11 +88,15 @@ def step_move_to_qdrant(page: Page, shots: Shots) -> None:
     dom.wait_idle(page, timeout=120_000)
     shots(page, "knowledge-store-qdrant-saved")
     dom.check_page(page, "knowledge store")
-    step_rag_answer(page, shots, "playground-answer-from-qdrant")
+    step_rag_answer(page, shots, "playground-answer-from-qdrant", fresh=True)
 
 
-def step_rag_answer(page: Page, shots: Shots, shot: str = "playground-cited-answer") -> None:
+def step_rag_answer(page: Page, shots: Shots, shot: str = "playground-cited-answer", *,
+                    fresh: bool = False) -> None:
     dom.visit(page, "Playground", "qa")
+    if fresh:  # only this answer on the page, so its own sources are the ones checked
+        dom.press(page, "New conversation")
+        dom.main(page).get_by_text("Sources (").first.wait_for(state="detached")
     ask(page, "What is FAISS?")
     sources = dom.main(page).get_by_text("Sources (").first
     sources.wait_for(timeout=60_000)
