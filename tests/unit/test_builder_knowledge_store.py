@@ -1,6 +1,6 @@
-"""Choosing a knowledge base's vector store in the builder: the service alone and the Knowledge
-page (AppTest), on real stores (FAISS, Qdrant's local mode, a closed loopback port for a server
-that is down), saved through the real apps service."""
+"""Choosing a knowledge base's vector store in the builder, the service alone (the Knowledge
+page's form is tested in tests/unit/test_builder_pages_b2.py): real stores (FAISS, Qdrant's local
+mode, a closed loopback port for a server that is down), saved through the real apps service."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from streamlit.testing.v1 import AppTest
 
 from framework.builder.services import knowledge as kbs
 from framework.builder.services import knowledge_ingest as ingest
@@ -20,8 +19,6 @@ from framework.paths import data_home
 from framework.spec.io import dump_spec, parse_spec
 from framework.spec.models import STORE_OPTIONS
 from tests.conftest import write_fake_app
-
-TIMEOUT = 90
 
 
 @pytest.fixture
@@ -138,55 +135,3 @@ def test_a_store_server_that_is_down_is_named_and_the_app_keeps_its_store(
     assert _store_in_file(apps) is None
     info = kbs.find(loaded.spec, loaded.base_dir, "docs")
     assert ingest.sync_folder(info).chunks == 2  # the old store still works
-
-
-# -- the Knowledge page --------------------------------------------------------------------------
-
-def knowledge_page() -> None:
-    from framework.builder import state
-    from framework.builder.pages import knowledge
-
-    if state.current() is None:
-        state.select("fake_qa")
-    knowledge.render()
-
-
-@pytest.fixture
-def apps_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "apps"
-    write_fake_app(folder / "fake_qa")
-    monkeypatch.setenv("OPENBUILDER_APPS_DIR", str(folder))
-    return folder
-
-
-def _errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
-
-
-def test_the_page_moves_a_knowledge_base_to_qdrant_and_indexes_its_folder(apps_dir: Path) -> None:
-    at = AppTest.from_function(knowledge_page, default_timeout=TIMEOUT).run()
-    assert any(e.label.startswith("Vector store: faiss") for e in at.expander)
-    at.selectbox(key="knowledge.store.docs.type").set_value("qdrant").run()
-    assert at.text_input(key="knowledge.store.docs.api_key").placeholder == "env:NAME"
-    at.text_input(key="knowledge.store.docs.path").set_value("./vectors")
-    at.button(key="FormSubmitter:knowledge.store.docs-Save and index").click().run()
-    assert not _errors(at)
-    assert at.success[0].value.startswith("Knowledge base 'docs' now keeps its vectors in qdrant "
-                                          "(path ./vectors) (version 2); 2 chunks indexed")
-    assert any(e.label == "Vector store: qdrant (path ./vectors)" for e in at.expander)
-    assert {m.label: m.value for m in at.metric}["Chunks"] == "2"
-    assert (apps_dir / "fake_qa" / "vectors").is_dir()
-    at.text_input(key="knowledge.query").set_value("stateful graphs with checkpoints").run()
-    at.segmented_control(key="knowledge.mode").set_value("dense").run()
-    assert any("`langgraph.md`" in m.value for m in at.markdown)
-
-
-def test_the_page_shows_a_bad_store_setting_and_saves_nothing(apps_dir: Path) -> None:
-    at = AppTest.from_function(knowledge_page, default_timeout=TIMEOUT).run()
-    at.text_input(key="knowledge.store.docs.fp16_scan_from").set_value("-5")
-    at.button(key="FormSubmitter:knowledge.store.docs-Save and index").click().run()
-    errors = _errors(at)
-    assert errors and "fp16_scan_from" in " ".join(errors) and "nothing" in errors[0]
-    app = yaml.safe_load((apps_dir / "fake_qa" / "app.yaml").read_text())
-    assert "store" not in app["knowledge"][0]
-    assert any(e.label == "Vector store: faiss" for e in at.expander)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 from framework.builder.services import knowledge_ingest as ingest
@@ -314,3 +315,34 @@ def test_tools_lists_the_apps_mcp_servers_to_try(apps_dir: Path) -> None:
     assert not at.exception
     assert any("**calc** (program)" in c.value for c in at.caption)
     assert "calc (MCP server)" in at.selectbox(key="tools.try.source").options
+
+
+# -- Knowledge: the vector store form ------------------------------------------------------
+
+def test_the_page_moves_a_knowledge_base_to_qdrant_and_indexes_its_folder(apps_dir: Path) -> None:
+    at = _run(knowledge_page)
+    assert any(e.label.startswith("Vector store: faiss") for e in at.expander)
+    at.selectbox(key="knowledge.store.docs.type").set_value("qdrant").run()
+    assert at.text_input(key="knowledge.store.docs.api_key").placeholder == "env:NAME"
+    at.text_input(key="knowledge.store.docs.path").set_value("./vectors")
+    at.button(key="FormSubmitter:knowledge.store.docs-Save and index").click().run()
+    assert not _errors(at)
+    assert at.success[0].value.startswith("Knowledge base 'docs' now keeps its vectors in qdrant "
+                                          "(path ./vectors) (version 2); 2 chunks indexed")
+    assert any(e.label == "Vector store: qdrant (path ./vectors)" for e in at.expander)
+    assert {m.label: m.value for m in at.metric}["Chunks"] == "2"
+    assert (apps_dir / "fake_qa" / "vectors").is_dir()
+    at.text_input(key="knowledge.query").set_value("stateful graphs with checkpoints").run()
+    at.segmented_control(key="knowledge.mode").set_value("dense").run()
+    assert any("`langgraph.md`" in m.value for m in at.markdown)
+
+
+def test_the_page_shows_a_bad_store_setting_and_saves_nothing(apps_dir: Path) -> None:
+    at = _run(knowledge_page)
+    at.text_input(key="knowledge.store.docs.fp16_scan_from").set_value("-5")
+    at.button(key="FormSubmitter:knowledge.store.docs-Save and index").click().run()
+    errors = _errors(at)
+    assert errors and "fp16_scan_from" in " ".join(errors) and "nothing" in errors[0]
+    app = yaml.safe_load((apps_dir / "fake_qa" / "app.yaml").read_text())
+    assert "store" not in app["knowledge"][0]
+    assert any(e.label == "Vector store: faiss" for e in at.expander)
