@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e import dom
 from tests.e2e.dom import Shots
@@ -79,8 +80,16 @@ def step_move_to_qdrant(page: Page, shots: Shots) -> None:
     dom.visit(page, "Knowledge", "qa")
     area = dom.main(page)
     area.get_by_text("Vector store: faiss").click()
-    dom.select(page, "Store type", "qdrant")
     form = area.get_by_test_id("stForm").filter(has_text="Save and index")
+    folder = form.get_by_label("Folder", exact=True).first
+    for attempt in range(3):  # on a loaded machine the typed choice can miss the option list
+        dom.select(page, "Store type", "qdrant")
+        try:
+            folder.wait_for(timeout=15_000)  # the form shows Qdrant's options
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     dom.fill(page, "Folder", "./vectors", within=form)
     shots(page, "knowledge-store-qdrant-form")
     dom.click(page, form.get_by_role("button", name="Save and index"))
